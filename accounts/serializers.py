@@ -1,0 +1,175 @@
+"""Input and output shapes of the auth endpoints, and the token rules they enforce."""
+
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions, serializers
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts.models import User, normalize_email
+from taskapi.exceptions import Conflict
+
+INVALID_CREDENTIALS = "Invalid email or password."
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "image", "email_verified", "created_at", "updated_at"]
+        read_only_fields = ["id", "email", "email_verified", "created_at", "updated_at"]
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+    @staticmethod
+    def for_user(user: User) -> dict[str, str]:
+        refresh = RefreshToken.for_user(user)
+        return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class RegistrationSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    name = serializers.CharField(max_length=150)
+
+    def validate_email(self, value: str) -> str:
+        email = normalize_email(value)
+        if User.objects.filter(email=email).exists():
+            raise Conflict("An account with this email already exists.")
+        return email
+
+    def validate(self, attrs):
+        candidate = User(email=attrs["email"], name=attrs["name"])
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
+
+    def create(self, validated_data) -> User:
+        try:
+            # The savepoint keeps a lost race for the same email from breaking an outer
+            # transaction; the unique index is what actually decides the race.
+            with transaction.atomic():
+                return User.objects.create_user(**validated_data)
+        except IntegrityError:
+            raise Conflict("An account with this email already exists.") from None
+
+
+class RegistrationResponseSerializer(TokenPairSerializer):
+    user = UserSerializer(read_only=True)
+
+
+class TokenObtainSerializer(serializers.Serializer):
+    email = serializers.CharField(write_only=True, max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+    def validate(self, attrs):
+        # ModelBackend hashes the password even for an unknown email, so the answer takes
+        # as long whether or not the account exists; inactive users fail the same way.
+        user = authenticate(
+            self.context.get("request"), email=attrs["email"], password=attrs["password"]
+        )
+        if user is None:
+            raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS)
+        return TokenPairSerializer.for_user(user)
+
+
+def verified_refresh_token(raw: str) -> RefreshToken:
+    """A refresh token whose signature, expiry, type and blacklist status all check out."""
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise InvalidToken(str(exc)) from None
+
+
+def active_user_of(token: RefreshToken) -> User:
+    try:
+        return User.objects.get(pk=token.get("user_id"), is_active=True)
+    except (User.DoesNotExist, DjangoValidationError, ValueError, TypeError):
+        raise exceptions.AuthenticationFailed(
+            "No active account found for the given token."
+        ) from None
+
+
+def blacklist_once(token: RefreshToken) -> None:
+    """Blacklists a refresh token, or raises InvalidToken if another request got there first.
+
+    SimpleJWT checks the blacklist and then writes it with nothing in between, so concurrent
+    refreshes of one token could all succeed. Here the insert itself decides: the blacklist's
+    one-to-one column is unique, so exactly one inserter wins and the rest get IntegrityError.
+    """
+    # Tokens this service issued are already outstanding; the defaults only describe one
+    # it did not record, which needs no owner because it is blacklisted on the spot.
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=token["jti"],
+        defaults={
+            "user": None,
+            "token": str(token),
+            "created_at": token.current_time,
+            "expires_at": datetime_from_epoch(token["exp"]),
+        },
+    )
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError:
+        raise InvalidToken("Token is blacklisted") from None
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = serializers.CharField(write_only=True)
+
+
+class TokenRefreshSerializer(RefreshTokenSerializer):
+    """Rotates a refresh token: the old one is blacklisted, a new pair is issued."""
+
+    def validate(self, attrs):
+        token = verified_refresh_token(attrs["refresh"])
+        user = active_user_of(token)
+        blacklist_once(token)
+        return TokenPairSerializer.for_user(user)
+
+
+class LogoutSerializer(RefreshTokenSerializer):
+    def validate(self, attrs):
+        blacklist_once(verified_refresh_token(attrs["refresh"]))
+        return attrs
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["request"].user.check_password(value):
+            raise serializers.ValidationError("The current password is incorrect.")
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        try:
+            password_validation.validate_password(value, user=self.context["request"].user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from None
+        return value
+
+    def save(self) -> User:
+        user = self.context["request"].user
+        with transaction.atomic():
+            user.set_password(self.validated_data["new_password"])
+            user.save(update_fields=["password", "updated_at"])
+            revoke_refresh_tokens(user)
+        return user
+
+
+def revoke_refresh_tokens(user: User) -> None:
+    """Blacklists every refresh token issued to the user that is not blacklisted yet."""
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )

@@ -1,0 +1,217 @@
+"""Bearer access tokens: exactly the tokens this service signed, for a live account, pass.
+
+Tokens are built by hand with PyJWT so each test changes one thing about a token that is
+otherwise valid; the first test proves the hand-built token is accepted as it stands.
+"""
+
+import base64
+import json
+import time
+import uuid
+
+import jwt
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.tests.factories import UserFactory
+
+ME = "/api/auth/me"
+INVALID_TOKEN = {
+    "data": None,
+    "error": {
+        "code": "UNAUTHORIZED",
+        "message": "Given token not valid for any token type",
+        "details": None,
+    },
+}
+
+
+def access_claims(user, **overrides) -> dict:
+    now = int(time.time())
+    claims = {
+        "token_type": "access",
+        "exp": now + 300,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "user_id": str(user.id),
+    }
+    claims.update(overrides)
+    return claims
+
+
+def sign(claims: dict, key: str | None = None, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, key or settings.SIMPLE_JWT["SIGNING_KEY"], algorithm=algorithm)
+
+
+def get_me(authorization: str):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=authorization)
+    return client.get(ME)
+
+
+def test_a_well_formed_hs256_token_signed_with_the_secret_is_accepted(user):
+    response = get_me(f"Bearer {sign(access_claims(user))}")
+
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == str(user.id)
+
+
+def test_an_expired_access_token_is_unauthorized(user):
+    expired = access_claims(user, iat=int(time.time()) - 600, exp=int(time.time()) - 1)
+
+    response = get_me(f"Bearer {sign(expired)}")
+
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_a_token_signed_with_another_secret_is_unauthorized(user):
+    response = get_me(f"Bearer {sign(access_claims(user), key='another-secret-' + 'x' * 40)}")
+
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN
+
+
+def test_an_unsigned_alg_none_token_is_unauthorized(user):
+    def segment(part: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+    unsigned = f"{segment({'alg': 'none', 'typ': 'JWT'})}.{segment(access_claims(user))}."
+
+    response = get_me(f"Bearer {unsigned}")
+
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN
+
+
+def test_a_token_with_another_hmac_algorithm_and_the_right_secret_is_unauthorized(user):
+    response = get_me(f"Bearer {sign(access_claims(user), algorithm='HS512')}")
+
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN
+
+
+def test_a_refresh_token_is_not_accepted_as_an_access_token(user):
+    response = get_me(f"Bearer {RefreshToken.for_user(user)}")
+
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN
+
+
+def test_a_token_without_a_jti_is_unauthorized(user):
+    claims = access_claims(user)
+    del claims["jti"]
+
+    response = get_me(f"Bearer {sign(claims)}")
+
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN
+
+
+@pytest.mark.parametrize(
+    ("user_id", "message"),
+    [
+        ("not-a-uuid", "Token contained no recognizable user identification"),
+        ({"id": 1}, "Token contained no recognizable user identification"),
+        (None, "User not found"),
+        (42, "User not found"),
+    ],
+)
+def test_a_well_signed_token_whose_user_id_names_no_user_is_unauthorized(user, user_id, message):
+    response = get_me(f"Bearer {sign(access_claims(user, user_id=user_id))}")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "data": None,
+        "error": {"code": "UNAUTHORIZED", "message": message, "details": None},
+    }
+
+
+def test_a_well_signed_token_without_a_user_id_is_unauthorized(user):
+    claims = access_claims(user)
+    del claims["user_id"]
+
+    response = get_me(f"Bearer {sign(claims)}")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "data": None,
+        "error": {
+            "code": "UNAUTHORIZED",
+            "message": "Token contained no recognizable user identification",
+            "details": None,
+        },
+    }
+
+
+def test_a_token_for_a_deactivated_user_is_unauthorized(db):
+    user = UserFactory()
+    token = sign(access_claims(user))
+    user.is_active = False
+    user.save()
+
+    response = get_me(f"Bearer {token}")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "data": None,
+        "error": {"code": "UNAUTHORIZED", "message": "User is inactive", "details": None},
+    }
+
+
+def test_a_token_for_a_deleted_user_is_unauthorized(db):
+    user = UserFactory()
+    token = sign(access_claims(user))
+    user.delete()
+
+    response = get_me(f"Bearer {token}")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "data": None,
+        "error": {"code": "UNAUTHORIZED", "message": "User not found", "details": None},
+    }
+
+
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        ("Bearer", "Authorization header must contain two space-delimited values"),
+        ("Bearer one two", "Authorization header must contain two space-delimited values"),
+        ("Bearer garbage", "Given token not valid for any token type"),
+        ("Bearer eyJhbGciOiJIUzI1NiJ9.e30.AAAA", "Given token not valid for any token type"),
+    ],
+    ids=["scheme-without-token", "two-tokens", "garbage", "bad-signature"],
+)
+def test_a_malformed_bearer_header_is_unauthorized(db, authorization, message):
+    response = get_me(authorization)
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "data": None,
+        "error": {"code": "UNAUTHORIZED", "message": message, "details": None},
+    }
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+@pytest.mark.parametrize(
+    "authorization", ["TOKEN-WITHOUT-SCHEME", "Basic dXNlcjpwYXNz", "Token abc", ""]
+)
+def test_an_authorization_header_that_is_not_bearer_counts_as_no_credentials(user, authorization):
+    if authorization == "TOKEN-WITHOUT-SCHEME":
+        authorization = str(RefreshToken.for_user(user).access_token)
+
+    response = get_me(authorization)
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "data": None,
+        "error": {
+            "code": "UNAUTHORIZED",
+            "message": "Authentication credentials were not provided.",
+            "details": None,
+        },
+    }

@@ -1,0 +1,148 @@
+"""Errors of the API contract and the handler that turns every exception into the envelope.
+
+Every failure leaves as `{"data": null, "error": {"code", "message", "details"}}`; the
+renderer adds the outer envelope, this module decides status, code, message and details.
+"""
+
+import logging
+import math
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from taskapi.logs import request_id_var
+
+logger = logging.getLogger(__name__)
+
+BEARER_CHALLENGE = 'Bearer realm="api"'
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+
+
+def payload_too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+    )
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; try again shortly."
+    default_code = "service_unavailable"
+
+
+ERROR_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def error_body(status_code: int, message: str, details=None) -> dict:
+    """The `error` member of the envelope for a status code."""
+    return {
+        "code": ERROR_CODES.get(
+            status_code, "BAD_REQUEST" if status_code < 500 else "INTERNAL_ERROR"
+        ),
+        "message": message,
+        "details": details,
+    }
+
+
+def first_message(detail) -> str:
+    """A one-line summary of a DRF error detail, however deeply it is nested."""
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return first_message(value)
+        return ""
+    if isinstance(detail, list):
+        return first_message(detail[0]) if detail else ""
+    return str(detail)
+
+
+def validation_details(detail) -> dict:
+    """`{field: [messages]}` from a ValidationError's detail (lists and strings as well)."""
+    if isinstance(detail, dict):
+        return {
+            str(field): [str(m) for m in messages] if isinstance(messages, list) else messages
+            for field, messages in detail.items()
+        }
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(message) for message in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def envelope_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every exception a view raises becomes an error envelope."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # DRF reads `request.body` before the parser runs, and Django refuses an oversized
+        # declared Content-Length right there.
+        exc = payload_too_large()
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        exc = ServiceUnavailable()
+
+    set_rollback()
+    if isinstance(exc, exceptions.ValidationError):
+        details = validation_details(exc.detail)
+        body = error_body(422, "Invalid input: " + first_message(exc.detail), details)
+        return Response(body, status=422)
+
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        status_code = exc.status_code
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            # DRF turns these into 403 on views without an authenticator (login, refresh);
+            # the contract says 401 for every credential failure.
+            status_code = status.HTTP_401_UNAUTHORIZED
+            headers["WWW-Authenticate"] = getattr(exc, "auth_header", None) or BEARER_CHALLENGE
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(math.ceil(exc.wait))
+        body = error_body(status_code, first_message(exc.detail))
+        return Response(body, status=status_code, headers=headers)
+
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+    else:
+        logger.exception("unhandled exception")
+    return server_error_response()
+
+
+def server_error_response() -> Response:
+    body = error_body(
+        500,
+        "The server failed to handle this request; quote the request id when reporting it.",
+        {"request_id": request_id_var.get()},
+    )
+    return Response(body, status=500)

@@ -1,0 +1,103 @@
+"""OpenAPI post-processing: describe the envelope and the error answers every operation can give.
+
+drf-spectacular describes each view's payload; this hook wraps that payload in the success
+envelope and adds the error responses that the shared plumbing (parser, authentication,
+permissions, exception handler) produces, so a generated client knows every answer it may get.
+"""
+
+from taskapi.exceptions import ERROR_CODES
+
+ERROR_ENVELOPE = "ErrorEnvelope"
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON, or a body that is not a JSON object.",
+    401: "Missing, invalid or expired credentials.",
+    403: "The path names another user.",
+    404: "No such resource (or it belongs to someone else).",
+    409: "Conflicts with existing data.",
+    412: "The `If-Match` precondition failed.",
+    413: "Request body too large.",
+    415: "Request body is not `application/json`.",
+    422: "Validation failed; `details` maps each field or parameter to its messages.",
+    429: "Too many requests; retry after `Retry-After` seconds.",
+    500: "Unexpected server error; `details.request_id` identifies it.",
+    503: "A dependency (the database) is unavailable.",
+}
+
+NULL_ONLY = {"type": "object", "nullable": True, "enum": [None]}
+
+
+def error_envelope_component() -> dict:
+    return {
+        "type": "object",
+        "required": ["data", "error"],
+        "properties": {
+            "data": NULL_ONLY,
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "details"],
+                "properties": {
+                    "code": {"type": "string", "enum": sorted(set(ERROR_CODES.values()))},
+                    "message": {"type": "string"},
+                    "details": {
+                        "type": "object",
+                        "nullable": True,
+                        "additionalProperties": True,
+                        "description": "For VALIDATION_ERROR, `{field: [messages]}`.",
+                    },
+                },
+            },
+        },
+    }
+
+
+def success_envelope(payload_schema: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["data", "error"],
+        "properties": {"data": payload_schema, "error": NULL_ONLY},
+    }
+
+
+def error_codes_for(path: str, operation: dict) -> set[int]:
+    """The error statuses the shared plumbing can answer this operation with."""
+    codes = {500, 503}
+    if operation.get("requestBody"):
+        codes |= {400, 413, 415, 422}
+    if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
+        codes.add(422)
+    if any(requirement for requirement in operation.get("security", [])):
+        codes.add(401)
+    if "{user_id}" in path:
+        codes.add(403)
+    if "{" in path:
+        codes.add(404)
+    return codes
+
+
+def wrap_responses_in_envelope(result, generator, request, public):
+    """drf-spectacular POSTPROCESSING_HOOK."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in schemas.items():
+        # Response components (requests are split off as `...Request`): every serializer
+        # field is always present in an answer, optional on input or not.
+        if not name.endswith("Request") and "properties" in schema:
+            schema["required"] = sorted(schema["properties"])
+    schemas[ERROR_ENVELOPE] = error_envelope_component()
+    error_ref = {"$ref": f"#/components/schemas/{ERROR_ENVELOPE}"}
+
+    for path, path_item in result.get("paths", {}).items():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            declared_errors = {int(code) for code in responses if int(code) >= 400}
+            for code, response in responses.items():
+                content = response.get("content", {}).get("application/json")
+                if int(code) < 400 and content and "schema" in content:
+                    content["schema"] = success_envelope(content["schema"])
+            for code in sorted(declared_errors | error_codes_for(path, operation)):
+                responses[str(code)] = {
+                    "description": responses.get(str(code), {}).get("description")
+                    or ERROR_DESCRIPTIONS.get(code, ERROR_CODES.get(code, "Error")),
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+    return result

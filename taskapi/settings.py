@@ -1,0 +1,327 @@
+"""Settings for taskapi: one module, every deploy-dependent value read from the environment.
+
+The README and `.env.example` list every variable; keep the three in agreement. Development
+defaults let `make run` work with no configuration at all; production refuses to start
+without its secrets.
+"""
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A `.env` file fills in what the real environment leaves unset; it never overrides it.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+
+def env_str(name: str, default: str = "") -> str:
+    """The variable's value; unset and empty both mean the default."""
+    return os.environ.get(name, "").strip() or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if not raw:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env_str(name)
+    if not raw:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+ENVIRONMENT = env_str("ENVIRONMENT", "development").lower()
+if ENVIRONMENT not in {"development", "staging", "production"}:
+    raise ImproperlyConfigured(
+        f"ENVIRONMENT must be development, staging or production, got {ENVIRONMENT!r}"
+    )
+IS_DEVELOPMENT = ENVIRONMENT == "development"
+
+DEBUG = env_bool("DEBUG", False)
+if DEBUG and not IS_DEVELOPMENT:
+    raise ImproperlyConfigured("DEBUG must stay off outside development")
+
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-not-for-production-0123456789-abcdefghijklmnop"
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not IS_DEVELOPMENT:
+        raise ImproperlyConfigured(f"SECRET_KEY must be set when ENVIRONMENT={ENVIRONMENT}")
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+
+JWT_SECRET = env_str("JWT_SECRET")
+if not JWT_SECRET:
+    if not IS_DEVELOPMENT:
+        raise ImproperlyConfigured(f"JWT_SECRET must be set when ENVIRONMENT={ENVIRONMENT}")
+    JWT_SECRET = SECRET_KEY
+JWT_ALGORITHM = env_str("JWT_ALGORITHM", "HS256")
+if JWT_ALGORITHM not in {"HS256", "HS384", "HS512"}:
+    # Only HMAC algorithms sign with a shared secret; RS/ES would need key pairs.
+    raise ImproperlyConfigured(f"JWT_ALGORITHM must be HS256, HS384 or HS512, not {JWT_ALGORITHM}")
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if IS_DEVELOPMENT else []
+)
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(f"ALLOWED_HOSTS must be set when ENVIRONMENT={ENVIRONMENT}")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "accounts",
+    "tasks",
+]
+
+MIDDLEWARE = [
+    "taskapi.middleware.RequestIDMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "taskapi.middleware.OptionalTrailingSlashMiddleware",
+    "taskapi.middleware.RateLimitHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "taskapi.urls"
+WSGI_APPLICATION = "taskapi.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+        # A persistent connection that died with the database is replaced on the next
+        # request instead of failing it.
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # Several gunicorn workers share one file: WAL lets readers run beside the writer,
+        # IMMEDIATE takes the write lock when a transaction starts (so it waits for it there,
+        # under the busy timeout, rather than failing half-way with "database is locked").
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    # Fail fast when the database is unreachable instead of hanging a worker.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if IS_DEVELOPMENT
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Serve admin and Swagger assets straight from the apps when collectstatic has not run.
+WHITENOISE_USE_FINDERS = IS_DEVELOPMENT
+
+# Task bodies are small; anything bigger than this is refused with 413 before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Routes take an optional trailing slash without redirecting (see OptionalTrailingSlashMiddleware).
+APPEND_SLASH = False
+
+# --- Cache and rate limits -----------------------------------------------------------------
+
+# Rate-limit counters live in the cache. Redis makes them shared by every worker and instance;
+# the local fallback counts per process, and wsgi.py warns about it at start.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "taskapi",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+THROTTLE_RATES = {
+    "user": env_str("THROTTLE_USER_RATE", "600/minute"),
+    "auth_ip": env_str("THROTTLE_AUTH_IP_RATE", "20/minute"),
+    "login_email": env_str("THROTTLE_LOGIN_EMAIL_RATE", "5/minute"),
+}
+for _scope, _rate in THROTTLE_RATES.items():
+    if not re.fullmatch(r"\d+/(s|second|min|minute|h|hour|day)", _rate):
+        raise ImproperlyConfigured(
+            f"Throttle rate for {_scope} must look like 20/minute (s, min, h or day), not {_rate!r}"
+        )
+# How many proxies in front of the service append to X-Forwarded-For; 0 ignores the header.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# --- Security -------------------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not IS_DEVELOPMENT
+CSRF_COOKIE_SECURE = not IS_DEVELOPMENT
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not IS_DEVELOPMENT)
+# Load balancers and the container HEALTHCHECK probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if IS_DEVELOPMENT else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not IS_DEVELOPMENT
+SECURE_HSTS_PRELOAD = not IS_DEVELOPMENT
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+CORS_ALLOWED_ORIGINS = env_list(
+    "CORS_ALLOWED_ORIGINS",
+    ["http://localhost:3000", "http://127.0.0.1:3000"] if IS_DEVELOPMENT else [],
+)
+# Bearer tokens travel in a header, never in cookies, so CORS needs no credentials.
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Location"]
+
+# --- REST framework and JWT -----------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.AccessTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["taskapi.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["taskapi.parsers.JSONObjectParser"],
+    "EXCEPTION_HANDLER": "taskapi.exceptions.envelope_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["taskapi.throttling.UserRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "iso-8601",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": JWT_ALGORITHM,
+    "SIGNING_KEY": JWT_SECRET,
+    "VERIFYING_KEY": None,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "CHECK_USER_IS_ACTIVE": True,
+    "LEEWAY": 0,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "taskapi",
+    "DESCRIPTION": (
+        "Multi-user task API. Every JSON body is an envelope: "
+        '`{"data": ..., "error": null}` on success, '
+        '`{"data": null, "error": {"code", "message", "details"}}` on failure.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "taskapi.schema.wrap_responses_in_envelope",
+    ],
+}
+
+# --- Logging --------------------------------------------------------------------------------
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "taskapi.logs.RequestIDFilter"}},
+    "formatters": {"json": {"()": "taskapi.logs.JSONFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Every 4xx would otherwise log a warning; the access log already records them.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,107 @@
+"""Settings read from the environment: production refuses to start without its secrets.
+
+Each test starts `manage.py` in a fresh interpreter, because settings are read once, at
+import, with only the variables each test names: the test runner's own are dropped, and
+python-dotenv never overrides a variable that is present, even empty, so a developer's
+`.env` cannot fill in a secret a test leaves out.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+SETTINGS_SOURCE = (Path(settings.BASE_DIR) / "taskapi" / "settings.py").read_text()
+SETTINGS_VARIABLES = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z_]+)"', SETTINGS_SOURCE))
+
+
+def manage(*args: str, tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    # Present but empty (which the settings read as unset), so a developer's `.env` cannot
+    # fill them in.
+    env.update(dict.fromkeys(SETTINGS_VARIABLES, ""))
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    env.update(variables)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def production_variables() -> dict[str, str]:
+    return {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "JWT_SECRET": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "api.example.com",
+    }
+
+
+def test_the_secrets_are_among_the_variables_the_tests_blank():
+    assert {"SECRET_KEY", "JWT_SECRET", "ALLOWED_HOSTS", "DEBUG"} <= SETTINGS_VARIABLES
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "JWT_SECRET", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_a_required_variable(tmp_path, missing):
+    variables = production_variables()
+    del variables[missing]
+
+    result = manage("check", tmp_path=tmp_path, **variables)
+
+    assert result.returncode != 0
+    assert (
+        f"ImproperlyConfigured: {missing} must be set when ENVIRONMENT=production" in result.stderr
+    )
+
+
+def test_staging_refuses_to_start_without_a_secret_key(tmp_path):
+    variables = {**production_variables(), "ENVIRONMENT": "staging"}
+    del variables["SECRET_KEY"]
+
+    result = manage("check", tmp_path=tmp_path, **variables)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when ENVIRONMENT=staging" in result.stderr
+
+
+def test_production_refuses_to_start_with_debug_on(tmp_path):
+    result = manage("check", tmp_path=tmp_path, **production_variables(), DEBUG="true")
+
+    assert result.returncode != 0
+    assert "DEBUG must stay off outside development" in result.stderr
+
+
+def test_a_complete_production_configuration_passes_the_deploy_checks_cleanly(tmp_path):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, **production_variables()
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "System check identified no issues (0 silenced).\n"
+    assert result.stderr == ""
+
+
+def test_the_deploy_checks_fail_a_production_configuration_with_a_weak_secret_key(tmp_path):
+    variables = {**production_variables(), "SECRET_KEY": "too-short"}
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, **variables)
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
+
+
+def test_empty_variables_fall_back_to_their_defaults(tmp_path):
+    blank = dict.fromkeys(SETTINGS_VARIABLES - {"DATABASE_URL"}, "")
+
+    result = manage("check", tmp_path=tmp_path, **blank)
+
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,3 @@
+"""Task routes under /api/{user_id}/tasks."""
+
+urlpatterns: list = []
