@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.models import User, normalize_email
 
@@ -39,9 +41,9 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser", "email_verified", "created_at")
     search_fields = ("email", "name")
     ordering = ("email",)
-    readonly_fields = ("id", "created_at", "updated_at", "last_login")
+    readonly_fields = ("id", "tasks_link", "created_at", "updated_at", "last_login")
     fieldsets = (
-        (None, {"fields": ("id", "email", "password")}),
+        (None, {"fields": ("id", "email", "password", "tasks_link")}),
         ("Profile", {"fields": ("name", "image", "email_verified")}),
         (
             "Permissions",
@@ -58,3 +60,9 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    @admin.display(description="Tasks")
+    def tasks_link(self, user: User) -> str:
+        # A link, not an inline: a user may own thousands of tasks.
+        url = reverse("admin:tasks_task_changelist") + f"?user={user.pk}"
+        return format_html('<a href="{}">View this user\'s tasks</a>', url)

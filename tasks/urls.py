@@ -1,3 +1,20 @@
-"""Task routes under /api/{user_id}/tasks."""
+"""Task routes under /api/{user_id}/tasks (declared without a trailing slash)."""
 
-urlpatterns: list = []
+from django.urls import path, register_converter
+
+from tasks.converters import AnyCaseUUIDConverter
+from tasks.views import TaskViewSet
+
+register_converter(AnyCaseUUIDConverter, "task_uuid")
+
+task_list = TaskViewSet.as_view({"get": "list", "post": "create"})
+task_detail = TaskViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
+task_complete = TaskViewSet.as_view({"patch": "complete"})
+
+urlpatterns = [
+    path("<str:user_id>/tasks", task_list, name="task-list"),
+    path("<str:user_id>/tasks/<task_uuid:task_id>", task_detail, name="task-detail"),
+    path("<str:user_id>/tasks/<task_uuid:task_id>/complete", task_complete, name="task-complete"),
+]
