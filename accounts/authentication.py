@@ -1,18 +1,111 @@
-"""JWT authentication: SimpleJWT's, hardened against a well-signed token with a bad user id."""
+"""JWT authentication without a user query on every request.
 
+SimpleJWT's JWTAuthentication loads the whole user row on every request (1.5 to 2 ms, a third
+of a list request). The task API needs only the user's id, which the signed token already
+carries, and the answer to one question: is the account still active? That answer is kept
+per worker process for `AUTH_USER_CACHE_SECONDS` (30 by default), so a user deactivated or
+deleted elsewhere loses access within that time on every worker; within the process that
+made the change, at once (see `forget_user` below). Views that need the full user (`me`,
+password change) load it themselves with `load_user`.
+"""
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+
+from accounts.models import User
+
+UNRECOGNIZED_USER = "Token contained no recognizable user identification"
+
+
+class TokenUser:
+    """The signed-in user as the access token describes it: an id, and signed in."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user_id: uuid.UUID):
+        self.pk = self.id = user_id
+
+    def __str__(self) -> str:
+        return str(self.pk)
+
+
+class ActiveUserCache:
+    """Per-process memory of which user ids belong to active accounts, for a few seconds.
+
+    Bounded (least recently checked entries go first), so a flood of distinct users cannot
+    grow a worker's memory.
+    """
+
+    def __init__(self, max_entries: int = 10_000):
+        self.max_entries = max_entries
+        self.entries: OrderedDict[uuid.UUID, tuple[bool | None, float]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def status(self, user_id: uuid.UUID) -> bool | None:
+        """True if active, False if deactivated, None if there is no such user."""
+        now = time.monotonic()
+        with self.lock:
+            entry = self.entries.get(user_id)
+        if entry is not None and now - entry[1] < settings.AUTH_USER_CACHE_SECONDS:
+            return entry[0]
+        active = User.objects.filter(pk=user_id).values_list("is_active", flat=True).first()
+        with self.lock:
+            self.entries[user_id] = (active, now)
+            self.entries.move_to_end(user_id)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+        return active
+
+    def forget(self, user_id) -> None:
+        with self.lock:
+            self.entries.pop(user_id, None)
+
+
+active_users = ActiveUserCache()
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def forget_user(sender, instance: User, **kwargs) -> None:
+    """A change made through this process takes effect in it at once."""
+    active_users.forget(instance.pk)
 
 
 class AccessTokenAuthentication(JWTAuthentication):
+    """SimpleJWT's bearer-token authentication, answering a TokenUser instead of a User row."""
+
     def get_user(self, validated_token):
+        if settings.SIMPLE_JWT["USER_ID_CLAIM"] not in validated_token:
+            raise InvalidToken(UNRECOGNIZED_USER)
         try:
-            return super().get_user(validated_token)
-        except (ValidationError, ValueError, TypeError):
-            # A user_id claim that is not a UUID would otherwise surface as a 500.
-            raise InvalidToken("Token contained no recognizable user identification") from None
+            user_id = User._meta.pk.to_python(validated_token[settings.SIMPLE_JWT["USER_ID_CLAIM"]])
+        except ValidationError:
+            raise InvalidToken(UNRECOGNIZED_USER) from None
+        active = active_users.status(user_id) if user_id is not None else None
+        if active is None:
+            raise AuthenticationFailed("User not found", code="user_not_found")
+        if not active:
+            raise AuthenticationFailed("User is inactive", code="user_inactive")
+        return TokenUser(user_id)
+
+
+def load_user(request) -> User:
+    """The signed-in user's full row, for the few views that need more than the id."""
+    try:
+        return User.objects.get(pk=request.user.pk, is_active=True)
+    except User.DoesNotExist:
+        raise AuthenticationFailed("User not found", code="user_not_found") from None
 
 
 class AccessTokenScheme(SimpleJWTScheme):

@@ -147,19 +147,19 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
 
     def validate_old_password(self, value: str) -> str:
-        if not self.context["request"].user.check_password(value):
+        if not self.context["user"].check_password(value):
             raise serializers.ValidationError("The current password is incorrect.")
         return value
 
     def validate_new_password(self, value: str) -> str:
         try:
-            password_validation.validate_password(value, user=self.context["request"].user)
+            password_validation.validate_password(value, user=self.context["user"])
         except DjangoValidationError as exc:
             raise serializers.ValidationError(list(exc.messages)) from None
         return value
 
     def save(self) -> User:
-        user = self.context["request"].user
+        user = self.context["user"]
         with transaction.atomic():
             user.set_password(self.validated_data["new_password"])
             user.save(update_fields=["password", "updated_at"])

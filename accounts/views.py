@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import load_user
 from accounts.serializers import (
     LogoutSerializer,
     PasswordChangeSerializer,
@@ -97,7 +98,7 @@ class MeView(generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self):
-        return self.request.user
+        return load_user(self.request)
 
     @extend_schema(operation_id="auth_me_retrieve", tags=["auth"])
     def get(self, request, *args, **kwargs):
@@ -116,7 +117,9 @@ class PasswordChangeView(APIView):
         responses={204: None},
     )
     def post(self, request):
-        serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
+        serializer = PasswordChangeSerializer(
+            data=request.data, context={"user": load_user(request)}
+        )
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(status=status.HTTP_204_NO_CONTENT)

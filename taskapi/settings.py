@@ -286,6 +286,13 @@ SIMPLE_JWT = {
     "LEEWAY": 0,
 }
 
+# How long a worker trusts its memory that a token's user is still active: a deactivated or
+# deleted user loses access within this many seconds on every worker (see
+# accounts/authentication.py). At most 60, the longest the product allows.
+AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 30)
+if not 0 <= AUTH_USER_CACHE_SECONDS <= 60:
+    raise ImproperlyConfigured("AUTH_USER_CACHE_SECONDS must be between 0 and 60")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "taskapi",
     "DESCRIPTION": (

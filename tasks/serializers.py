@@ -39,6 +39,11 @@ class TaskSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "completed_at", "created_at", "updated_at"]
 
+    def to_representation(self, task: Task) -> dict:
+        # Native values, written by the orjson renderer: DRF's per-field formatting cost
+        # more than the database query on a page of tasks.
+        return {field: getattr(task, field) for field in self.Meta.fields}
+
     def create(self, validated_data) -> Task:
         completed = validated_data.pop("completed", False)
         task = Task(**validated_data)

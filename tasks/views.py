@@ -16,7 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from taskapi.pagination import PaginationSerializer, page_payload
-from tasks.filters import TaskFilter, TaskListQuery
+from tasks.filters import TaskCursor, TaskFilter, TaskListQuery
 from tasks.models import Task
 from tasks.permissions import IsPathUser
 from tasks.serializers import TaskCompletionSerializer, TaskSerializer
@@ -93,7 +93,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     lookup_url_kwarg = "task_id"
 
     def get_queryset(self):
-        return Task.objects.filter(user=self.request.user)
+        return Task.objects.filter(user_id=self.request.user.pk)
 
     def get_locked_object(self) -> Task:
         """The task, row-locked until the surrounding transaction ends (PostgreSQL), so a
@@ -115,16 +115,32 @@ class TaskViewSet(viewsets.ModelViewSet):
         params = query.validated_data
         task_filter = TaskFilter(params)
         matching = task_filter.filter(self.get_queryset())
-        total = matching.count()
-        offset, limit = params["offset"], params["limit"]
-        page = task_filter.order(matching)[offset : offset + limit] if offset < total else []
-        items = self.get_serializer(page, many=True).data
-        return Response(page_payload(items, limit=limit, offset=offset, total=total))
+        total = task_filter.count(matching, request.user.pk)
+        # Rows straight from the database in the response's shape (see to_representation).
+        rows = task_filter.order(matching).values(*TaskSerializer.Meta.fields)
+        limit, cursor = params["limit"], params.get("cursor")
+        if cursor is not None:
+            page = list(task_filter.seek(rows, cursor)[: limit + 1])
+            items, has_more, offset = page[:limit], len(page) > limit, None
+        else:
+            offset = params["offset"]
+            items = list(rows[offset : offset + limit]) if offset < total else []
+            has_more = offset + len(items) < total
+        next_cursor = TaskCursor.after(params["sort"], items[-1]) if has_more else None
+        payload = page_payload(
+            items,
+            limit=limit,
+            offset=offset,
+            total=total,
+            has_more=has_more,
+            next_cursor=next_cursor,
+        )
+        return Response(payload)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        task = serializer.save(user=request.user)
+        task = serializer.save(user_id=request.user.pk)
         location = reverse("task-detail", kwargs={"user_id": request.user.pk, "task_id": task.pk})
         return Response(
             serializer.data,

@@ -77,6 +77,7 @@ def test_the_list_documents_its_query_parameters(schema):
     assert set(parameters) == {
         "limit",
         "offset",
+        "cursor",
         "status",
         "sort",
         "search",
@@ -137,7 +138,13 @@ def test_the_list_answer_is_one_page_object_inside_the_success_envelope(schema):
     assert page["properties"]["items"] == {"type": "array", "items": TASK_REF}
     assert page["properties"]["pagination"] == {"$ref": "#/components/schemas/Pagination"}
     pagination = schema["components"]["schemas"]["Pagination"]
-    assert set(pagination["properties"]) == {"limit", "offset", "total", "has_more"}
+    assert set(pagination["properties"]) == {
+        "limit",
+        "offset",
+        "total",
+        "has_more",
+        "next_cursor",
+    }
 
 
 def test_delete_documents_a_204_without_a_body(schema):

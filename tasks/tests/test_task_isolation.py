@@ -64,7 +64,13 @@ def test_the_list_never_shows_another_users_tasks(auth_client, user, theirs):
     assert response.json() == {
         "data": {
             "items": [task_json(mine)],
-            "pagination": {"limit": 10, "offset": 0, "total": 1, "has_more": False},
+            "pagination": {
+                "limit": 10,
+                "offset": 0,
+                "total": 1,
+                "has_more": False,
+                "next_cursor": None,
+            },
         },
         "error": None,
     }

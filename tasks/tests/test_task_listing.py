@@ -33,11 +33,35 @@ def validation_error(details: dict) -> dict:
     }
 
 
+class AnyCursor:
+    """Equal to any cursor string: its content is opaque to clients."""
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, str) and len(other) > 0
+
+    def __repr__(self) -> str:
+        return "<any cursor>"
+
+
+def next_cursor(has_more: bool):
+    return AnyCursor() if has_more else None
+
+
+def pagination(*, limit: int, offset: int | None, total: int, has_more: bool) -> dict:
+    return {
+        "limit": limit,
+        "offset": offset,
+        "total": total,
+        "has_more": has_more,
+        "next_cursor": next_cursor(has_more),
+    }
+
+
 def page(items: list[Task], *, limit: int, offset: int, total: int, has_more: bool) -> dict:
     return {
         "data": {
             "items": [task_json(task) for task in items],
-            "pagination": {"limit": limit, "offset": offset, "total": total, "has_more": has_more},
+            "pagination": pagination(limit=limit, offset=offset, total=total, has_more=has_more),
         },
         "error": None,
     }
@@ -56,7 +80,8 @@ def expected_order(tasks, sort: str = "-created_at") -> list[Task]:
 
 
 def walk_pages(client, user, params: dict, limit: int) -> list[str]:
-    """Every page in turn; checks each page's pagination and returns the ids in order."""
+    """Every page in turn, by offset and again by cursor; checks each page's pagination,
+    that both walks agree, and returns the ids in order."""
     ids: list[str] = []
     offset = 0
     while True:
@@ -65,16 +90,31 @@ def walk_pages(client, user, params: dict, limit: int) -> list[str]:
         body = response.json()["data"]
         ids += [item["id"] for item in body["items"]]
         total = body["pagination"]["total"]
-        assert body["pagination"] == {
-            "limit": limit,
-            "offset": offset,
-            "total": total,
-            "has_more": offset + len(body["items"]) < total,
-        }
+        has_more = offset + len(body["items"]) < total
+        assert body["pagination"] == pagination(
+            limit=limit, offset=offset, total=total, has_more=has_more
+        )
         assert len(body["items"]) == min(limit, max(total - offset, 0))
-        if not body["pagination"]["has_more"]:
-            return ids
+        if not has_more:
+            break
         offset += limit
+    assert walk_by_cursor(client, user, params, limit) == ids
+    return ids
+
+
+def walk_by_cursor(client, user, params: dict, limit: int) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = client.get(list_url(user), query)
+        assert response.status_code == 200, response.json()
+        body = response.json()["data"]
+        ids += [item["id"] for item in body["items"]]
+        cursor = body["pagination"]["next_cursor"]
+        assert body["pagination"]["has_more"] == (cursor is not None)
+        if cursor is None:
+            return ids
 
 
 def ids_of(tasks) -> list[str]:
@@ -113,12 +153,9 @@ def test_a_page_ending_exactly_at_the_last_task_has_no_more(auth_client, user):
 
     response = auth_client.get(list_url(user), {"limit": 3, "offset": 3})
 
-    assert response.json()["data"]["pagination"] == {
-        "limit": 3,
-        "offset": 3,
-        "total": 6,
-        "has_more": False,
-    }
+    assert response.json()["data"]["pagination"] == pagination(
+        limit=3, offset=3, total=6, has_more=False
+    )
     assert len(response.json()["data"]["items"]) == 3
 
 
@@ -140,12 +177,9 @@ def test_the_limit_may_be_anything_from_1_to_100(auth_client, user, limit):
 
     assert response.status_code == 200
     assert len(response.json()["data"]["items"]) == limit
-    assert response.json()["data"]["pagination"] == {
-        "limit": limit,
-        "offset": 0,
-        "total": 101,
-        "has_more": True,
-    }
+    assert response.json()["data"]["pagination"] == pagination(
+        limit=limit, offset=0, total=101, has_more=True
+    )
 
 
 def test_unknown_query_parameters_are_ignored(auth_client, user):
@@ -541,12 +575,9 @@ def test_filters_combine_and_the_total_counts_every_match(auth_client, user):
     params = {"status": "completed", "search": "report", "due_before": "2026-01-31"}
 
     response = auth_client.get(list_url(user), {**params, "limit": 2})
-    assert response.json()["data"]["pagination"] == {
-        "limit": 2,
-        "offset": 0,
-        "total": 5,
-        "has_more": True,
-    }
+    assert response.json()["data"]["pagination"] == pagination(
+        limit=2, offset=0, total=5, has_more=True
+    )
     assert walk_pages(auth_client, user, params, limit=2) == ids_of(expected_order(wanted))
 
 
@@ -673,12 +704,13 @@ def test_listing_costs_the_same_number_of_queries_for_1_task_as_for_50(
     auth_client, user, django_assert_num_queries
 ):
     TaskFactory(user=user)
-    # Authentication's user lookup, the count, and the page.
-    with django_assert_num_queries(3):
+    auth_client.get(list_url(user))  # authentication remembers the user is active
+    # The count, and the page.
+    with django_assert_num_queries(2):
         one = auth_client.get(list_url(user), {"limit": 50})
 
     TaskFactory.create_batch(49, user=user)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         fifty = auth_client.get(list_url(user), {"limit": 50})
 
     assert len(one.json()["data"]["items"]) == 1
@@ -694,3 +726,56 @@ def test_an_empty_page_past_the_end_skips_the_page_query(
         response = auth_client.get(list_url(user), {"offset": 50})
 
     assert response.json()["data"]["items"] == []
+
+
+# --- Cursor ---------------------------------------------------------------------------------
+
+
+def test_a_cursor_continues_where_the_previous_page_ended(auth_client, user):
+    tasks = TaskFactory.create_batch(5, user=user, created_at=T0)
+
+    first = auth_client.get(list_url(user), {"limit": 2}).json()["data"]
+    second = auth_client.get(
+        list_url(user), {"limit": 2, "cursor": first["pagination"]["next_cursor"]}
+    ).json()["data"]
+
+    expected = expected_order(tasks)
+    assert [item["id"] for item in second["items"]] == ids_of(expected[2:4])
+    assert second["pagination"] == pagination(limit=2, offset=None, total=5, has_more=True)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "not-a-cursor", "W10", "WyJ0aXRsZSIsbnVsbCwieCJd", "x" * 2000, "\u00e9t\u00e9"],
+)
+def test_a_cursor_this_api_did_not_give_out_is_a_422(auth_client, user, cursor):
+    response = auth_client.get(list_url(user), {"cursor": cursor})
+
+    assert response.status_code == 422
+    assert list(response.json()["error"]["details"]) == ["cursor"]
+
+
+def test_a_cursor_with_an_offset_is_a_422(auth_client, user):
+    TaskFactory.create_batch(3, user=user)
+    cursor = auth_client.get(list_url(user), {"limit": 1}).json()["data"]["pagination"][
+        "next_cursor"
+    ]
+
+    response = auth_client.get(list_url(user), {"cursor": cursor, "offset": 0})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == {"cursor": ["Give either cursor or offset."]}
+
+
+def test_a_cursor_must_be_used_with_the_sort_it_was_made_for(auth_client, user):
+    TaskFactory.create_batch(3, user=user)
+    cursor = auth_client.get(list_url(user), {"limit": 1, "sort": "title"}).json()["data"][
+        "pagination"
+    ]["next_cursor"]
+
+    response = auth_client.get(list_url(user), {"cursor": cursor, "sort": "-title"})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == {
+        "cursor": ["This cursor walks sort=title; send that sort with it."]
+    }

@@ -1,0 +1,99 @@
+"""How many SQL queries each task route costs, once authentication knows the user is active.
+
+The budget (list: the count and the page; retrieve and create: one; writes: the locked read
+and the write) is part of what keeps the API fast; a change that adds a query fails here.
+Writes run in a transaction; its BEGIN and COMMIT (which SQLite's driver logs as statements,
+and, inside a test's own transaction, the SAVEPOINTs that stand in for them) are not work
+and are not counted.
+"""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tasks.tests.factories import TaskFactory
+
+
+@pytest.fixture
+def task(user, auth_client):
+    task = TaskFactory(user=user)
+    # The first request of a user looks up whether the account is active; later ones
+    # within AUTH_USER_CACHE_SECONDS do not.
+    auth_client.get(f"/api/{user.pk}/tasks/{task.pk}")
+    return task
+
+
+def test_listing_costs_two_queries_the_count_and_the_page(
+    auth_client, user, task, django_assert_max_num_queries
+):
+    TaskFactory.create_batch(30, user=user)
+
+    with django_assert_max_num_queries(2):
+        response = auth_client.get(f"/api/{user.pk}/tasks", {"limit": 20, "search": "a"})
+
+    assert response.status_code == 200
+
+
+def test_walking_by_cursor_costs_two_queries(
+    auth_client, user, task, django_assert_max_num_queries
+):
+    TaskFactory.create_batch(30, user=user)
+    cursor = auth_client.get(f"/api/{user.pk}/tasks").json()["data"]["pagination"]["next_cursor"]
+
+    with django_assert_max_num_queries(2):
+        response = auth_client.get(f"/api/{user.pk}/tasks", {"cursor": cursor})
+
+    assert response.status_code == 200
+
+
+def test_retrieving_costs_one_query(auth_client, user, task, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = auth_client.get(f"/api/{user.pk}/tasks/{task.pk}")
+
+    assert response.status_code == 200
+
+
+def test_creating_costs_one_query(auth_client, user, task):
+    with at_most_statements_of_work(1):
+        response = auth_client.post(f"/api/{user.pk}/tasks", {"title": "one"}, format="json")
+
+    assert response.status_code == 201
+
+
+TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+
+
+@contextmanager
+def at_most_statements_of_work(budget: int):
+    with CaptureQueriesContext(connection) as captured:
+        yield
+    work = [q["sql"] for q in captured if not TRANSACTION_CONTROL.match(q["sql"])]
+    assert len(work) <= budget, "\n".join(work)
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("patch", "", {"title": "changed"}),
+        ("put", "", {"title": "replaced"}),
+        ("patch", "/complete", {"completed": True}),
+    ],
+)
+def test_a_write_costs_at_most_two_queries(auth_client, user, task, method, suffix, body):
+    with at_most_statements_of_work(2):
+        response = getattr(auth_client, method)(
+            f"/api/{user.pk}/tasks/{task.pk}{suffix}", body, format="json"
+        )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_costs_at_most_two_queries(auth_client, user, task):
+    with at_most_statements_of_work(2):
+        response = auth_client.delete(f"/api/{user.pk}/tasks/{task.pk}")
+
+    assert response.status_code == 204
