@@ -14,7 +14,6 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from taskapi.logs import request_id_var
 
@@ -41,6 +40,18 @@ def payload_too_large() -> PayloadTooLarge:
     )
 
 
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource has changed since you read it (If-Match did not match)."
+    default_code = "precondition_failed"
+
+
+class CursorExpired(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This sync cursor is too old; start a full resync without `since`."
+    default_code = "cursor_expired"
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is temporarily unavailable; try again shortly."
@@ -55,6 +66,7 @@ ERROR_CODES = {
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
     409: "CONFLICT",
+    410: "CURSOR_EXPIRED",
     412: "PRECONDITION_FAILED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
@@ -101,6 +113,10 @@ def validation_details(detail) -> dict:
 
 def envelope_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every exception a view raises becomes an error envelope."""
+    # Imported here: rest_framework.views loads the parser and renderer settings, and the
+    # parser imports this module.
+    from rest_framework.views import set_rollback
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

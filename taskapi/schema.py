@@ -15,6 +15,7 @@ ERROR_DESCRIPTIONS = {
     403: "The path names another user.",
     404: "No such resource (or it belongs to someone else).",
     409: "Conflicts with existing data.",
+    410: "The sync cursor is older than the tombstone retention: resync from scratch.",
     412: "The `If-Match` precondition failed.",
     413: "Request body too large.",
     415: "Request body is not `application/json`.",

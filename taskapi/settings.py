@@ -293,6 +293,12 @@ AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 30)
 if not 0 <= AUTH_USER_CACHE_SECONDS <= 60:
     raise ImproperlyConfigured("AUTH_USER_CACHE_SECONDS must be between 0 and 60")
 
+# Deleted tasks stay as tombstones this long, so sync clients learn of the deletion; a sync
+# cursor older than this answers 410. `manage.py purge_expired` removes older tombstones.
+TOMBSTONE_RETENTION_DAYS = env_int("TOMBSTONE_RETENTION_DAYS", 30)
+# How long a create's Idempotency-Key and its answer are kept for replay.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "taskapi",
     "DESCRIPTION": (

@@ -30,10 +30,22 @@ class TaskAdmin(admin.ModelAdmin):
     # "more" instead of an exact total when the changelist is unfiltered.
     show_full_result_count = False
 
+    def get_queryset(self, request):
+        # Tombstones are deleted tasks kept for sync clients, not something to edit.
+        return super().get_queryset(request).live()
+
     def save_model(self, request, obj, form, change):
         if "completed" in form.changed_data:
             # The form already set `completed`; restore it so mark_completed sees the change.
             done = obj.completed
             obj.completed = form.initial.get("completed", False)
             obj.mark_completed(done)
+        if change and form.changed_data:
+            obj.version += 1
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        Task.objects.filter(pk=obj.pk).delete_as_tombstones()
+
+    def delete_queryset(self, request, queryset):
+        queryset.delete_as_tombstones()

@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from taskapi.query import QueryParameters
 from tasks.fields import DateOrDateTimeBoundField, StrictCharField
 from tasks.models import UserTaskCount
 
@@ -98,7 +99,7 @@ class CursorField(serializers.Field):
         return value.encode()
 
 
-class TaskListQuery(serializers.Serializer):
+class TaskListQuery(QueryParameters):
     """The list's query string. Unknown parameters are ignored; known ones must be valid."""
 
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
@@ -114,26 +115,6 @@ class TaskListQuery(serializers.Serializer):
     completed_after = DateOrDateTimeBoundField(upper=False, required=False)
     completed_before = DateOrDateTimeBoundField(upper=True, required=False)
     cursor = CursorField(required=False)
-
-    repeated: tuple[str, ...] = ()
-
-    @classmethod
-    def bind(cls, query_params) -> "TaskListQuery":
-        """Binds a QueryDict; a known parameter given more than once is an error."""
-        names = [name for name in cls._declared_fields if name in query_params]
-        query = cls(data={name: query_params[name] for name in names})
-        query.repeated = tuple(name for name in names if len(query_params.getlist(name)) > 1)
-        return query
-
-    def to_internal_value(self, data):
-        errors = {name: ["Give this parameter at most once."] for name in self.repeated}
-        try:
-            values = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({**exc.detail, **errors}) from None
-        if errors:
-            raise serializers.ValidationError(errors)
-        return values
 
     def validate(self, attrs):
         cursor = attrs.get("cursor")

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from taskapi.exceptions import PreconditionFailed
 from tasks.fields import StrictBooleanField, StrictCharField, StrictDateTimeField
 from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
 
@@ -36,8 +37,9 @@ class TaskSerializer(serializers.ModelSerializer):
             "completed_at",
             "created_at",
             "updated_at",
+            "version",
         ]
-        read_only_fields = ["id", "completed_at", "created_at", "updated_at"]
+        read_only_fields = ["id", "completed_at", "created_at", "updated_at", "version"]
 
     def to_representation(self, task: Task) -> dict:
         # Native values, written by the orjson renderer: DRF's per-field formatting cost
@@ -52,8 +54,8 @@ class TaskSerializer(serializers.ModelSerializer):
         return task
 
     def update(self, instance: Task, validated_data) -> Task:
-        """Writes only the columns whose values change, so concurrent edits of other fields
-        survive; a request that changes nothing writes nothing."""
+        """Writes only the columns whose values change (see Task.save_changes); a request
+        that changes nothing writes nothing and keeps the version."""
         if not self.partial:
             validated_data = {**self.REPLACE_DEFAULTS, **validated_data}
         changed = []
@@ -66,8 +68,8 @@ class TaskSerializer(serializers.ModelSerializer):
             if getattr(instance, field) != value:
                 setattr(instance, field, value)
                 changed.append(field)
-        if changed:
-            instance.save(update_fields=[*changed, "updated_at"])
+        if changed and not instance.save_changes(changed):
+            raise PreconditionFailed()
         return instance
 
 

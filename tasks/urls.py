@@ -12,9 +12,11 @@ task_detail = TaskViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )
 task_complete = TaskViewSet.as_view({"patch": "complete"})
+task_changes = TaskViewSet.as_view({"get": "changes"})
 
 urlpatterns = [
     path("<str:user_id>/tasks", task_list, name="task-list"),
+    path("<str:user_id>/tasks/changes", task_changes, name="task-changes"),
     path("<str:user_id>/tasks/<task_uuid:task_id>", task_detail, name="task-detail"),
     path("<str:user_id>/tasks/<task_uuid:task_id>/complete", task_complete, name="task-complete"),
 ]

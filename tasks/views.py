@@ -1,89 +1,27 @@
-"""The task routes: list, create, retrieve, replace, update, delete and complete."""
+"""The task routes: list, create, retrieve, replace, update, delete, complete, and the
+changes feed for sync."""
 
 from django.db import transaction
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_serializer,
-    extend_schema_view,
-)
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from taskapi.pagination import PaginationSerializer, page_payload
+from taskapi.exceptions import PreconditionFailed
+from taskapi.pagination import page_payload
 from tasks.filters import TaskCursor, TaskFilter, TaskListQuery
+from tasks.idempotency import create_once, idempotency_key
 from tasks.models import Task
 from tasks.permissions import IsPathUser
+from tasks.preconditions import check_if_match, if_match_versions, is_not_modified
+from tasks.schema import task_api_schema
 from tasks.serializers import TaskCompletionSerializer, TaskSerializer
+from tasks.sync import ChangesQuery, changes_page
 
 
-# One page object, not a list: without many=False the schema generator would document the
-# list action's answer as an array of pages.
-@extend_schema_serializer(many=False)
-class TaskPageSerializer(serializers.Serializer):
-    items = TaskSerializer(many=True)
-    pagination = PaginationSerializer()
-
-
-# Spelled out because drf-spectacular documents every PATCH body as partial, which would
-# make `completed` optional here; the route requires it.
-COMPLETION_REQUEST_SCHEMA = {
-    "type": "object",
-    "required": ["completed"],
-    "properties": {"completed": {"type": "boolean"}},
-}
-PATH_PARAMETERS = [
-    OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Your id."),
-]
-TASK_PATH_PARAMETERS = [
-    *PATH_PARAMETERS,
-    OpenApiParameter("task_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
-]
-
-
-@extend_schema_view(
-    list=extend_schema(
-        operation_id="tasks_list",
-        summary="List your tasks",
-        parameters=[*PATH_PARAMETERS, TaskListQuery],
-        responses={200: TaskPageSerializer},
-    ),
-    create=extend_schema(
-        operation_id="tasks_create",
-        summary="Create a task",
-        parameters=PATH_PARAMETERS,
-        responses={201: TaskSerializer},
-    ),
-    retrieve=extend_schema(
-        operation_id="tasks_retrieve", summary="Get a task", parameters=TASK_PATH_PARAMETERS
-    ),
-    update=extend_schema(
-        operation_id="tasks_replace",
-        summary="Replace a task (omitted optional fields are reset)",
-        parameters=TASK_PATH_PARAMETERS,
-    ),
-    partial_update=extend_schema(
-        operation_id="tasks_update",
-        summary="Change some fields of a task",
-        parameters=TASK_PATH_PARAMETERS,
-    ),
-    destroy=extend_schema(
-        operation_id="tasks_delete", summary="Delete a task", parameters=TASK_PATH_PARAMETERS
-    ),
-    complete=extend_schema(
-        operation_id="tasks_complete",
-        summary="Mark a task completed or pending",
-        parameters=TASK_PATH_PARAMETERS,
-        request={"application/json": COMPLETION_REQUEST_SCHEMA},
-        responses={200: TaskSerializer},
-    ),
-)
-@extend_schema(tags=["tasks"])
+@task_api_schema
 class TaskViewSet(viewsets.ModelViewSet):
     """The signed-in user's tasks. Every query starts from `get_queryset()`, which is
     filtered by the requesting user, so no route can reach another user's task."""
@@ -93,7 +31,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     lookup_url_kwarg = "task_id"
 
     def get_queryset(self):
-        return Task.objects.filter(user_id=self.request.user.pk)
+        return Task.objects.live().filter(user_id=self.request.user.pk)
 
     def get_locked_object(self) -> Task:
         """The task, row-locked until the surrounding transaction ends (PostgreSQL), so a
@@ -101,13 +39,27 @@ class TaskViewSet(viewsets.ModelViewSet):
         try:
             return self.get_queryset().select_for_update().get(pk=self.kwargs["task_id"])
         except Task.DoesNotExist:
-            raise NotFound("Task not found.") from None
+            raise self.missing() from None
+
+    def missing(self) -> Exception:
+        """What to answer for a task that is not live: 412 if the client held a version of
+        it (If-Match) and it has since been deleted, else 404."""
+        deleted = Task.objects.filter(
+            user_id=self.request.user.pk, pk=self.kwargs["task_id"], deleted_at__isnull=False
+        )
+        if "If-Match" in self.request.headers and deleted.exists():
+            return PreconditionFailed()
+        return NotFound("Task not found.")
 
     def get_object(self) -> Task:
         try:
             return self.get_queryset().get(pk=self.kwargs["task_id"])
         except Task.DoesNotExist:
             raise NotFound("Task not found.") from None
+
+    def task_response(self, task: Task, status_code: int = 200, headers=None) -> Response:
+        headers = {"ETag": task.etag, **(headers or {})}
+        return Response(self.get_serializer(task).data, status=status_code, headers=headers)
 
     def list(self, request, *args, **kwargs):
         query = TaskListQuery.bind(request.query_params)
@@ -137,31 +89,49 @@ class TaskViewSet(viewsets.ModelViewSet):
         )
         return Response(payload)
 
+    def retrieve(self, request, *args, **kwargs):
+        task = self.get_object()
+        if is_not_modified(request, task):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": task.etag})
+        return self.task_response(task)
+
     def create(self, request, *args, **kwargs):
+        key = idempotency_key(request)
+        if key is None:
+            return self.create_task(request)
+        return create_once(request, request.user.pk, key, lambda: self.create_task(request))
+
+    def create_task(self, request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         task = serializer.save(user_id=request.user.pk)
         location = reverse("task-detail", kwargs={"user_id": request.user.pk, "task_id": task.pk})
-        return Response(
-            serializer.data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": request.build_absolute_uri(location)},
+        return self.task_response(
+            task, status.HTTP_201_CREATED, {"Location": request.build_absolute_uri(location)}
         )
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             task = self.get_locked_object()
+            check_if_match(request, task)
             serializer = self.get_serializer(task, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             serializer.save()
-        return Response(serializer.data)
+        return self.task_response(task)
 
     def destroy(self, request, *args, **kwargs):
-        deleted, _ = self.get_queryset().filter(pk=self.kwargs["task_id"]).delete()
-        if not deleted:
-            raise NotFound("Task not found.")
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        task_id = self.kwargs["task_id"]
+        versions = if_match_versions(request, task_id)
+        target = self.get_queryset().filter(pk=task_id)
+        if versions is not None:
+            # The version check and the delete are one statement: no racing writer between.
+            target = target.filter(version__in=versions)
+        if target.delete_as_tombstones():
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        if versions is not None and self.get_queryset().filter(pk=task_id).exists():
+            raise PreconditionFailed()
+        raise self.missing()
 
     @action(detail=True, methods=["patch"])
     def complete(self, request, *args, **kwargs):
@@ -169,8 +139,20 @@ class TaskViewSet(viewsets.ModelViewSet):
         completion.is_valid(raise_exception=True)
         with transaction.atomic():
             task = self.get_locked_object()
+            check_if_match(request, task)
             done = completion.validated_data["completed"]
             if done != task.completed:
                 task.mark_completed(done)
-                task.save(update_fields=["completed", "completed_at", "updated_at"])
-        return Response(self.get_serializer(task).data)
+                if not task.save_changes(["completed", "completed_at"]):
+                    raise PreconditionFailed()
+        return self.task_response(task)
+
+    @action(detail=False, methods=["get"])
+    def changes(self, request, *args, **kwargs):
+        query = ChangesQuery.bind(request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        page = changes_page(
+            request.user.pk, params.get("since"), params["limit"], TaskSerializer.Meta.fields
+        )
+        return Response(page)

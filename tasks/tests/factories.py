@@ -43,4 +43,5 @@ def task_json(task: Task) -> dict:
         "completed_at": iso(task.completed_at),
         "created_at": iso(task.created_at),
         "updated_at": iso(task.updated_at),
+        "version": task.version,
     }

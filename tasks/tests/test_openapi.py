@@ -11,6 +11,7 @@ TASK_OPERATIONS = {
     "tasks_update": ("/api/{user_id}/tasks/{task_id}", "patch"),
     "tasks_delete": ("/api/{user_id}/tasks/{task_id}", "delete"),
     "tasks_complete": ("/api/{user_id}/tasks/{task_id}/complete", "patch"),
+    "tasks_changes": ("/api/{user_id}/tasks/changes", "get"),
 }
 ERROR_ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
 TASK_REF = {"$ref": "#/components/schemas/Task"}
@@ -49,7 +50,7 @@ def test_every_task_operation_is_documented_under_its_operation_id(schema, opera
     assert operation(schema, operation_id)["operationId"] == operation_id
 
 
-def test_the_task_paths_have_exactly_the_seven_operations(schema):
+def test_the_task_paths_have_exactly_the_seven_operations_and_the_changes_feed(schema):
     documented = {
         (path, method)
         for path, item in schema["paths"].items()
@@ -166,9 +167,10 @@ def test_the_task_component_has_every_field_of_the_task_json(schema):
         "completed_at",
         "created_at",
         "updated_at",
+        "version",
     }
     read_only = {name for name, field in task["properties"].items() if field.get("readOnly")}
-    assert read_only == {"id", "user_id", "completed_at", "created_at", "updated_at"}
+    assert read_only == {"id", "user_id", "completed_at", "created_at", "updated_at", "version"}
 
 
 def test_the_complete_operation_requires_the_completed_boolean(schema):

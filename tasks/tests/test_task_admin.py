@@ -182,3 +182,15 @@ def test_reopening_a_task_in_the_admin_clears_completed_at(admin_client):
     task.refresh_from_db()
     assert response.status_code == 302
     assert (task.completed, task.completed_at) == (False, None)
+
+
+def test_deleting_in_the_admin_leaves_a_tombstone_for_sync_clients(admin_client):
+    task = TaskFactory()
+
+    response = admin_client.post(f"/admin/tasks/task/{task.pk}/delete/", {"post": "yes"})
+
+    task.refresh_from_db()
+    assert response.status_code == 302
+    assert task.deleted_at is not None
+    assert task.version == 2
+    assert admin_client.get(f"/admin/tasks/task/{task.pk}/change/").status_code == 302

@@ -56,6 +56,7 @@ def test_completing_a_pending_task_stamps_completed_at_with_now(auth_client, pen
             "completed_at": iso(pending.completed_at),
             "created_at": iso(pending.created_at),
             "updated_at": iso(pending.updated_at),
+            "version": 2,
         },
         "error": None,
     }
@@ -99,6 +100,7 @@ def test_reopening_a_completed_task_clears_completed_at(auth_client, done):
             "completed_at": None,
             "created_at": iso(done.created_at),
             "updated_at": iso(done.updated_at),
+            "version": 2,
         },
         "error": None,
     }
@@ -144,6 +146,7 @@ def test_completing_changes_nothing_but_completed_completed_at_and_updated_at(au
         "completed": True,
         "completed_at": iso(task.completed_at),
         "updated_at": iso(task.updated_at),
+        "version": 2,
     }
     assert task.updated_at > datetime.fromisoformat(stored["updated_at"])
 

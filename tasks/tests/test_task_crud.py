@@ -53,6 +53,7 @@ def test_creating_a_task_with_only_a_title_answers_201_with_the_task(auth_client
             "completed_at": None,
             "created_at": iso(task.created_at),
             "updated_at": iso(task.updated_at),
+            "version": 1,
         },
         "error": None,
     }
@@ -94,6 +95,7 @@ def test_creating_a_task_with_every_field_stores_them_all(auth_client, user):
             "completed_at": iso(task.completed_at),
             "created_at": iso(task.created_at),
             "updated_at": iso(task.updated_at),
+            "version": 1,
         },
         "error": None,
     }
@@ -169,6 +171,7 @@ def test_getting_a_task_answers_with_the_task(auth_client, task):
             "completed_at": iso(task.completed_at),
             "created_at": iso(task.created_at),
             "updated_at": iso(task.updated_at),
+            "version": 1,
         },
         "error": None,
     }
@@ -200,6 +203,7 @@ def test_replacing_a_task_resets_every_omitted_optional_field(auth_client, task)
             "completed_at": None,
             "created_at": iso(task.created_at),
             "updated_at": iso(task.updated_at),
+            "version": 2,
         },
         "error": None,
     }
@@ -239,6 +243,7 @@ def test_replacing_a_task_sets_every_field_sent(auth_client, user):
             "completed_at": iso(task.completed_at),
             "created_at": iso(task.created_at),
             "updated_at": iso(task.updated_at),
+            "version": 2,
         },
         "error": None,
     }
@@ -280,7 +285,12 @@ def test_changing_a_task_changes_only_the_fields_sent(auth_client, task):
     task.refresh_from_db()
     assert response.status_code == 200
     assert response.json() == {
-        "data": {**stored, "title": "Finish the report", "updated_at": iso(task.updated_at)},
+        "data": {
+            **stored,
+            "title": "Finish the report",
+            "updated_at": iso(task.updated_at),
+            "version": 2,
+        },
         "error": None,
     }
     assert task.updated_at > datetime.fromisoformat(stored["updated_at"])
@@ -369,7 +379,7 @@ def test_deleting_a_task_answers_204_with_an_empty_body(auth_client, task):
 
     assert response.status_code == 204
     assert response.content == b""
-    assert not Task.objects.filter(pk=task.pk).exists()
+    assert not Task.objects.live().filter(pk=task.pk).exists()
 
 
 def test_deleting_a_task_twice_is_a_404_the_second_time(auth_client, task):
@@ -386,7 +396,7 @@ def test_deleting_a_task_keeps_the_owners_other_tasks(auth_client, task, user):
 
     auth_client.delete(task_url(task))
 
-    assert list(Task.objects.all()) == [kept]
+    assert list(Task.objects.live()) == [kept]
 
 
 # --- Trailing slash, methods ----------------------------------------------------------------

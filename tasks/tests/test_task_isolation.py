@@ -225,7 +225,7 @@ def test_a_task_id_in_upper_case_finds_the_task(auth_client, user, method, suffi
 
     assert response.status_code in (200, 204)
     if method == "delete":
-        assert not Task.objects.exists()
+        assert not Task.objects.live().exists()
     else:
         assert response.json()["data"]["id"] == str(mine.id)
 

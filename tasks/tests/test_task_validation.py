@@ -345,6 +345,7 @@ def test_unknown_fields_in_a_body_are_ignored(auth_client, user):
         "completed_at",
         "created_at",
         "updated_at",
+        "version",
     }
 
 

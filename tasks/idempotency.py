@@ -1,0 +1,89 @@
+"""Idempotent creates: a retried POST with the same `Idempotency-Key` gets the first answer.
+
+The claim on a key is a unique insert in the same transaction as the task it creates, so of
+two concurrent requests with one key the second waits on the first's insert, then finds its
+stored answer and replays it: one task, whichever worker each request reached.
+"""
+
+import hashlib
+import re
+from datetime import timedelta
+
+import orjson
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from tasks.models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+WELL_FORMED_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+
+
+def idempotency_key(request) -> str | None:
+    """The request's key, None without one; 422 for a key that is not 1 to 255 printable
+    ASCII characters."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not WELL_FORMED_KEY.match(key):
+        raise serializers.ValidationError(
+            {HEADER: ["Must be 1 to 255 printable ASCII characters."]}
+        )
+    return key
+
+
+def fingerprint(data) -> str:
+    """SHA-256 of the request body, independent of key order and spacing."""
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def replay(record: IdempotentRequest) -> Response:
+    headers = {"Idempotent-Replayed": "true"}
+    if record.location:
+        headers["Location"] = record.location
+    body = orjson.loads(record.response_body)
+    if isinstance(body, dict) and "id" in body and "version" in body:
+        headers["ETag"] = f'"{body["id"]}.{body["version"]}"'
+    return Response(body, status=record.status_code, headers=headers)
+
+
+def create_once(request, user_id, key: str, create) -> Response:
+    """Runs `create()` (which returns the 201 Response) once per user and key.
+
+    A retry with the same body replays the stored answer with `Idempotent-Replayed: true`;
+    the same key with another body is a 422. A key older than IDEMPOTENCY_KEY_TTL_HOURS is
+    forgotten and the request runs afresh.
+    """
+    body_fingerprint = fingerprint(request.data)
+    expired_before = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    with transaction.atomic():
+        IdempotentRequest.objects.filter(
+            user_id=user_id, key=key, created_at__lt=expired_before
+        ).delete()
+        try:
+            with transaction.atomic():
+                record = IdempotentRequest.objects.create(
+                    user_id=user_id,
+                    key=key,
+                    fingerprint=body_fingerprint,
+                    status_code=0,
+                    response_body="",
+                )
+        except IntegrityError:
+            record = IdempotentRequest.objects.get(user_id=user_id, key=key)
+            if record.fingerprint != body_fingerprint:
+                raise serializers.ValidationError(
+                    {HEADER: ["This key was already used with a different request body."]}
+                ) from None
+            return replay(record)
+        response = create()
+        record.status_code = response.status_code
+        # Stored as the renderer writes it (ISO datetimes with microseconds, UTC as Z), so
+        # a replay is byte for byte the first answer.
+        record.response_body = orjson.dumps(response.data, option=orjson.OPT_UTC_Z).decode()
+        record.location = response.headers.get("Location", "")
+        record.save(update_fields=["status_code", "response_body", "location"])
+    return response

@@ -1,0 +1,51 @@
+"""Conditional requests on a task: `If-None-Match` for reads, `If-Match` for writes.
+
+A task's ETag is strong: `"<id>.<version>"`. Comparison for If-Match is strong (a weak tag
+`W/"..."` never matches); for If-None-Match it is weak, as RFC 9110 says.
+"""
+
+from django.utils.http import parse_etags
+
+from taskapi.exceptions import PreconditionFailed
+from tasks.models import Task
+
+
+def _tags(request, header: str) -> list[str] | None:
+    raw = request.headers.get(header)
+    if raw is None:
+        return None
+    return parse_etags(raw)
+
+
+def if_match_versions(request, task_id) -> set[int] | None:
+    """The versions of this task that `If-Match` names.
+
+    None means no version condition: no header, or `*` (which asks only that the task
+    exist). An empty set means no tag can match, so the write must fail.
+    """
+    tags = _tags(request, "If-Match")
+    if tags is None or "*" in tags:
+        return None
+    versions = set()
+    prefix = f'"{task_id}.'
+    for tag in tags:
+        if tag.startswith(prefix) and tag.endswith('"'):
+            number = tag[len(prefix) : -1]
+            if number.isdecimal() and len(number) < 12:
+                versions.add(int(number))
+    return versions
+
+
+def check_if_match(request, task: Task) -> None:
+    """Raises 412 PRECONDITION_FAILED when `If-Match` does not name this version."""
+    versions = if_match_versions(request, task.id)
+    if versions is not None and task.version not in versions:
+        raise PreconditionFailed()
+
+
+def is_not_modified(request, task: Task) -> bool:
+    """True when `If-None-Match` names the task's current ETag (or is `*`)."""
+    tags = _tags(request, "If-None-Match")
+    if not tags:
+        return False
+    return "*" in tags or task.etag in [tag.removeprefix("W/") for tag in tags]

@@ -1,0 +1,154 @@
+"""OpenAPI description of the task routes: operation ids, parameters, headers, answers."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+from taskapi.pagination import PaginationSerializer
+from tasks.filters import TaskListQuery
+from tasks.serializers import TaskSerializer
+from tasks.sync import ChangesQuery
+
+
+# One page object, not a list: without many=False the schema generator would document the
+# list action's answer as an array of pages.
+@extend_schema_serializer(many=False)
+class TaskPageSerializer(serializers.Serializer):
+    items = TaskSerializer(many=True)
+    pagination = PaginationSerializer()
+
+
+# Spelled out because drf-spectacular documents every PATCH body as partial, which would
+# make `completed` optional here; the route requires it.
+COMPLETION_REQUEST_SCHEMA = {
+    "type": "object",
+    "required": ["completed"],
+    "properties": {"completed": {"type": "boolean"}},
+}
+PATH_PARAMETERS = [
+    OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Your id."),
+]
+TASK_PATH_PARAMETERS = [
+    *PATH_PARAMETERS,
+    OpenApiParameter("task_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+]
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="The task's ETag as you last read it: the write happens only if the task "
+    "has not changed since (412 otherwise). Without it, the last writer wins.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="The ETag you hold: 304 with no body if the task has not changed.",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="1 to 255 printable ASCII characters. A retry with the same key and body "
+    "within 24 hours returns the first answer (same task) with `Idempotent-Replayed: true` "
+    "and creates nothing; the same key with another body is a 422.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 201, 304],
+    description='Strong entity tag of the task: `"<id>.<version>"`.',
+)
+
+
+ChangesPageSerializer = inline_serializer(
+    "ChangesPage",
+    {
+        "tasks": TaskSerializer(many=True, help_text="Created or changed, oldest change first."),
+        "deleted": serializers.ListField(
+            child=serializers.UUIDField(), help_text="Ids of tasks deleted since the cursor."
+        ),
+        "next_cursor": serializers.CharField(help_text="Pass as `since` next time."),
+        "has_more": serializers.BooleanField(help_text="Call again at once with next_cursor."),
+    },
+)
+
+
+task_operations = extend_schema_view(
+    list=extend_schema(
+        operation_id="tasks_list",
+        summary="List your tasks",
+        parameters=[*PATH_PARAMETERS, TaskListQuery],
+        responses={200: TaskPageSerializer},
+    ),
+    create=extend_schema(
+        operation_id="tasks_create",
+        summary="Create a task",
+        parameters=[
+            *PATH_PARAMETERS,
+            IDEMPOTENCY_KEY,
+            ETAG,
+            OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[201]),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="`true` when this is the stored answer to an earlier request.",
+            ),
+        ],
+        responses={201: TaskSerializer},
+    ),
+    retrieve=extend_schema(
+        operation_id="tasks_retrieve",
+        summary="Get a task",
+        parameters=[*TASK_PATH_PARAMETERS, IF_NONE_MATCH, ETAG],
+        responses={
+            200: TaskSerializer,
+            304: OpenApiResponse(description="Not modified since the ETag you hold."),
+        },
+    ),
+    update=extend_schema(
+        operation_id="tasks_replace",
+        summary="Replace a task (omitted optional fields are reset)",
+        parameters=[*TASK_PATH_PARAMETERS, IF_MATCH, ETAG],
+        responses={200: TaskSerializer, 412: None},
+    ),
+    partial_update=extend_schema(
+        operation_id="tasks_update",
+        summary="Change some fields of a task",
+        parameters=[*TASK_PATH_PARAMETERS, IF_MATCH, ETAG],
+        responses={200: TaskSerializer, 412: None},
+    ),
+    destroy=extend_schema(
+        operation_id="tasks_delete",
+        summary="Delete a task",
+        parameters=[*TASK_PATH_PARAMETERS, IF_MATCH],
+        responses={204: None, 412: None},
+    ),
+    complete=extend_schema(
+        operation_id="tasks_complete",
+        summary="Mark a task completed or pending",
+        parameters=[*TASK_PATH_PARAMETERS, IF_MATCH, ETAG],
+        request={"application/json": COMPLETION_REQUEST_SCHEMA},
+        responses={200: TaskSerializer, 412: None},
+    ),
+    changes=extend_schema(
+        operation_id="tasks_changes",
+        summary="What changed since your last sync",
+        parameters=[*PATH_PARAMETERS, ChangesQuery],
+        responses={200: ChangesPageSerializer, 410: None},
+    ),
+)
+
+
+def task_api_schema(viewset):
+    return extend_schema(tags=["tasks"])(task_operations(viewset))

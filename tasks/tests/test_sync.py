@@ -1,0 +1,215 @@
+"""GET /api/{user_id}/tasks/changes: what changed since a client's last sync."""
+
+import random
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from conftest import bearer_client
+from tasks.models import Task
+from tasks.sync import SyncCursor
+from tasks.tests.factories import TaskFactory
+
+
+def changes(client, user, **params):
+    response = client.get(f"/api/{user.pk}/tasks/changes", params)
+    assert response.status_code == 200, response.json()
+    return response.json()["data"]
+
+
+def tasks_url(user, task_id=None, suffix=""):
+    base = f"/api/{user.pk}/tasks"
+    return f"{base}/{task_id}{suffix}" if task_id else base
+
+
+class Replica:
+    """What a sync client keeps: the user's tasks by id, brought up to date page by page."""
+
+    def __init__(self, client, user):
+        self.client, self.user = client, user
+        self.tasks: dict[str, dict] = {}
+        self.cursor: str | None = None
+
+    def sync(self, limit: int = 100) -> int:
+        """Pulls every page; returns how many changes it applied."""
+        applied = 0
+        while True:
+            params = {"limit": limit, **({"since": self.cursor} if self.cursor else {})}
+            page = changes(self.client, self.user, **params)
+            for task in page["tasks"]:
+                self.tasks[task["id"]] = task
+            for task_id in page["deleted"]:
+                self.tasks.pop(task_id, None)
+            applied += len(page["tasks"]) + len(page["deleted"])
+            self.cursor = page["next_cursor"]
+            if not page["has_more"]:
+                return applied
+
+
+def server_state(client, user) -> dict[str, dict]:
+    items, cursor = {}, None
+    while True:
+        query = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = client.get(tasks_url(user), query).json()["data"]
+        items.update({item["id"]: item for item in page["items"]})
+        cursor = page["pagination"]["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_a_sync_session_sees_creates_updates_and_deletes_once(auth_client, user):
+    phone, laptop = Replica(auth_client, user), Replica(bearer_client(user), user)
+    kept = auth_client.post(tasks_url(user), {"title": "Keep"}, format="json").json()["data"]
+    gone = auth_client.post(tasks_url(user), {"title": "Drop"}, format="json").json()["data"]
+    assert phone.sync() == 2
+
+    auth_client.patch(tasks_url(user, kept["id"]), {"title": "Kept"}, format="json")
+    auth_client.delete(tasks_url(user, gone["id"]))
+    added = auth_client.post(tasks_url(user), {"title": "New"}, format="json").json()["data"]
+
+    assert phone.sync() == 3
+    assert phone.sync() == 0
+    assert laptop.sync() == 2
+    assert laptop.sync() == 0
+    assert phone.tasks == laptop.tasks == server_state(auth_client, user)
+    assert set(phone.tasks) == {kept["id"], added["id"]}
+    assert phone.tasks[kept["id"]]["title"] == "Kept"
+
+
+def test_a_deleted_task_is_gone_from_every_normal_route(auth_client, user):
+    task = TaskFactory(user=user)
+    auth_client.delete(tasks_url(user, task.pk))
+
+    listed = auth_client.get(tasks_url(user)).json()["data"]
+
+    assert auth_client.get(tasks_url(user, task.pk)).status_code == 404
+    assert (
+        auth_client.patch(tasks_url(user, task.pk), {"title": "x"}, format="json").status_code
+        == 404
+    )
+    assert auth_client.delete(tasks_url(user, task.pk)).status_code == 404
+    assert listed["items"] == [] and listed["pagination"]["total"] == 0
+    assert Task.objects.filter(pk=task.pk, deleted_at__isnull=False).exists()
+
+
+def test_changes_come_oldest_first_in_pages(auth_client, user):
+    tasks = [
+        auth_client.post(tasks_url(user), {"title": f"t{n}"}, format="json").json()["data"]
+        for n in range(5)
+    ]
+    auth_client.patch(tasks_url(user, tasks[0]["id"]), {"title": "t0 again"}, format="json")
+
+    first = changes(auth_client, user, limit=2)
+    second = changes(auth_client, user, limit=2, since=first["next_cursor"])
+    third = changes(auth_client, user, limit=2, since=second["next_cursor"])
+
+    titles = [t["title"] for page in (first, second, third) for t in page["tasks"]]
+    assert titles == ["t1", "t2", "t3", "t4", "t0 again"]
+    assert [first["has_more"], second["has_more"], third["has_more"]] == [True, True, False]
+
+
+def test_a_full_sync_of_an_empty_account_still_gives_a_cursor(auth_client, user):
+    first = changes(auth_client, user)
+    auth_client.post(tasks_url(user), {"title": "later"}, format="json")
+
+    then = changes(auth_client, user, since=first["next_cursor"])
+
+    assert first["tasks"] == first["deleted"] == []
+    assert [task["title"] for task in then["tasks"]] == ["later"]
+
+
+def test_another_users_changes_never_appear(auth_client, other_client, user, other_user):
+    TaskFactory(user=other_user)
+
+    assert changes(auth_client, user)["tasks"] == []
+    assert other_client.get(f"/api/{user.pk}/tasks/changes").status_code == 403
+
+
+@pytest.mark.parametrize("since", ["garbage", "eyJjIjoiMSJ9", "eyJ0IjoxfQ", "x" * 300])
+def test_a_malformed_cursor_is_a_422(auth_client, user, since):
+    response = auth_client.get(f"/api/{user.pk}/tasks/changes", {"since": since})
+
+    assert response.status_code == 422
+    assert list(response.json()["error"]["details"]) == ["since"]
+
+
+def test_a_cursor_older_than_the_retention_is_a_410(auth_client, user, settings):
+    old = SyncCursor(0, int(time.time()) - settings.TOMBSTONE_RETENTION_DAYS * 86_400 - 60)
+
+    response = auth_client.get(f"/api/{user.pk}/tasks/changes", {"since": old.encode()})
+
+    assert response.status_code == 410
+    assert response.json()["error"]["code"] == "CURSOR_EXPIRED"
+
+
+def test_a_cursor_from_before_a_purged_tombstone_is_a_410(auth_client, user):
+    task = TaskFactory(user=user)
+    cursor = changes(auth_client, user)["next_cursor"]
+    auth_client.delete(tasks_url(user, task.pk))
+    Task.objects.filter(pk=task.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+
+    call_command("purge_expired")
+    response = auth_client.get(f"/api/{user.pk}/tasks/changes", {"since": cursor})
+
+    assert not Task.objects.filter(pk=task.pk).exists()
+    assert response.status_code == 410
+
+
+def test_purging_keeps_recent_tombstones(auth_client, user):
+    task = TaskFactory(user=user)
+    auth_client.delete(tasks_url(user, task.pk))
+
+    call_command("purge_expired")
+
+    assert Task.objects.filter(pk=task.pk).exists()
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_client_syncing_during_concurrent_writes_misses_nothing(user):
+    seed = [TaskFactory(user=user).pk for _ in range(10)]
+    reader = Replica(bearer_client(user), user)
+    stop = threading.Event()
+
+    def writer(number: int) -> None:
+        client, chooser = bearer_client(user), random.Random(number)
+        try:
+            for _ in range(30):
+                choice = chooser.random()
+                if choice < 0.4:
+                    client.post(tasks_url(user), {"title": f"w{number}"}, format="json")
+                elif choice < 0.8:
+                    client.patch(
+                        tasks_url(user, chooser.choice(seed)),
+                        {"title": f"w{number}-{chooser.random()}"},
+                        format="json",
+                    )
+                else:
+                    client.delete(tasks_url(user, chooser.choice(seed)))
+        finally:
+            connection.close()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                reader.sync(limit=7)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    sync_thread = threading.Thread(target=read)
+    sync_thread.start()
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    sync_thread.join()
+    reader.sync()
+
+    assert reader.tasks == server_state(bearer_client(user), user)
