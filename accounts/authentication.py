@@ -85,6 +85,13 @@ def forget_user(sender, instance: User, **kwargs) -> None:
 class AccessTokenAuthentication(JWTAuthentication):
     """SimpleJWT's bearer-token authentication, answering a TokenUser instead of a User row."""
 
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        # The scheme name is case-insensitive (RFC 9110 section 11.1): `bearer` is `Bearer`.
+        scheme, _, rest = header.partition(b" ")
+        if scheme.lower() == b"bearer":
+            header = b"Bearer " + rest
+        return super().get_raw_token(header)
+
     def get_user(self, validated_token):
         if settings.SIMPLE_JWT["USER_ID_CLAIM"] not in validated_token:
             raise InvalidToken(UNRECOGNIZED_USER)

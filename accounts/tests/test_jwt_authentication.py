@@ -215,3 +215,14 @@ def test_an_authorization_header_that_is_not_bearer_counts_as_no_credentials(use
             "details": None,
         },
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_bearer_scheme_is_case_insensitive(api_client, scheme):
+    user = UserFactory()
+    token = RefreshToken.for_user(user).access_token
+
+    response = api_client.get(f"/api/{user.pk}/tasks", HTTP_AUTHORIZATION=f"{scheme} {token}")
+
+    assert response.status_code == 200
