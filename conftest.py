@@ -7,6 +7,13 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
+from taskapi.tests.servers import (
+    SERVERS_TO_REPORT,
+    LiveServer,
+    current_database_url,
+    report_on_failure,
+    start_gunicorn,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +70,48 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
+
+
+# --- A real gunicorn (taskapi/tests/servers.py) ----------------------------------------------
+
+
+@pytest.fixture
+def gunicorn_server(request, tmp_path):
+    """`gunicorn_server(workers=4, THROTTLE_USER_RATE="30/hour")` starts a gunicorn, waits for
+    /health and returns a LiveServer (`.url`, `.pid`, `.output()`); variables override what
+    the server is given.
+
+    It serves the test's own database, so the test must be marked
+    `django_db(transaction=True)`: the server's workers see committed rows only. Pass
+    `database_url=` to serve another database, `settings_module=` for other settings. Every
+    server is stopped after the test, and a failing test's report shows each one's output.
+    """
+    servers: list[LiveServer] = []
+
+    def start(*, workers: int = 2, database_url: str | None = None, **variables) -> LiveServer:
+        if database_url is None:
+            marker = request.node.get_closest_marker("django_db")
+            if marker is None or not marker.kwargs.get("transaction"):
+                pytest.fail(
+                    "serving the test database needs @pytest.mark.django_db(transaction=True)",
+                    pytrace=False,
+                )
+            database_url = current_database_url()
+        server = start_gunicorn(tmp_path, workers=workers, database_url=database_url, **variables)
+        servers.append(server)
+        report_on_failure(request.node, server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test that ran servers shows their output."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for server in item.stash.get(SERVERS_TO_REPORT, []):
+            report.sections.append((f"gunicorn {server.url} (pid {server.pid})", server.output()))
+    return report

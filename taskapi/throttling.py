@@ -97,13 +97,19 @@ class FixedWindowThrottle(BaseThrottle):
 
     def count(self, key: str) -> int:
         # The window's key lives a little past the window, so it is gone by the next one.
-        cache.add(key, 0, timeout=self.rate.period + 1)
+        lifetime = self.rate.period + 1
+        cache.add(key, 0, timeout=lifetime)
         try:
-            return cache.incr(key)
+            count = cache.incr(key)
         except ValueError:
             # The key expired between add and incr; start the window's count afresh.
-            cache.add(key, 0, timeout=self.rate.period + 1)
-            return cache.incr(key)
+            cache.add(key, 0, timeout=lifetime)
+            count = cache.incr(key)
+        if count == 1:
+            # Redis INCR recreates a key that expired in between without a lifetime; the
+            # window's first hit makes sure it has one, so no counter outlives its window.
+            cache.touch(key, lifetime)
+        return count
 
     def wait(self) -> int | None:
         return self.retry_after

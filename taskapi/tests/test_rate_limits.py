@@ -1,0 +1,318 @@
+"""Rate limits that hold: per user on the task API, per client address on the auth endpoints,
+per email address on sign-in; 429 `RATE_LIMITED` with `Retry-After` when spent.
+
+Counts are kept per fixed window aligned to the epoch. The in-process tests stop the
+throttles' clock 20 s into a window, so no count straddles a boundary and a per-minute
+window always has 40 s left. The last test serves the project with four gunicorn workers
+sharing Redis, and checks that together they let exactly the limit through.
+"""
+
+import time
+from collections import Counter
+from unittest import mock
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import override_settings
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from conftest import bearer_client
+from taskapi import throttling
+from taskapi.tests.servers import all_at_once, bearer, free_port
+
+OBTAIN = "/api/auth/token"
+# A multiple of 3600: minute and hour windows both start here.
+WINDOW_START = 1_800_000_000
+
+
+class StoppedClock:
+    """Stands in for the `time` module the throttles read: a clock that moves when told."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch) -> StoppedClock:
+    """The in-process throttles' clock, stopped 20 s into a window (a live server keeps its
+    own, real clock)."""
+    stopped = StoppedClock(WINDOW_START + 20)
+    monkeypatch.setattr(throttling, "time", stopped)
+    return stopped
+
+
+def set_rates(settings, **rates: str) -> None:
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, **rates}
+
+
+def rate_limit_headers(response) -> dict[str, str]:
+    return {name: value for name, value in response.items() if name.startswith("RateLimit-")}
+
+
+# --- The answer when a limit is spent ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_user_over_the_limit_gets_429_rate_limited_saying_when_to_retry(settings, user):
+    set_rates(settings, user="3/minute")
+    client = bearer_client(user)
+
+    answers = [client.get(f"/api/{user.id}/tasks") for _ in range(4)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert [rate_limit_headers(answer) for answer in answers] == [
+        {"RateLimit-Limit": "3", "RateLimit-Remaining": remaining, "RateLimit-Reset": "40"}
+        for remaining in ("2", "1", "0", "0")
+    ]
+    throttled = answers[3]
+    assert throttled.json() == {
+        "data": None,
+        "error": {
+            "code": "RATE_LIMITED",
+            "message": "Request was throttled. Expected available in 40 seconds.",
+            "details": None,
+        },
+    }
+    assert throttled["Retry-After"] == "40"
+    assert throttled["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.django_db
+def test_the_count_starts_again_in_the_next_window(settings, user, clock):
+    set_rates(settings, user="3/minute")
+    client = bearer_client(user)
+    assert [client.get(f"/api/{user.id}/tasks").status_code for _ in range(4)] == [
+        200,
+        200,
+        200,
+        429,
+    ]
+
+    clock.advance(40)
+    response = client.get(f"/api/{user.id}/tasks")
+
+    assert response.status_code == 200
+    assert rate_limit_headers(response) == {
+        "RateLimit-Limit": "3",
+        "RateLimit-Remaining": "2",
+        "RateLimit-Reset": "60",
+    }
+
+
+@pytest.mark.django_db
+def test_health_is_never_rate_limited_and_carries_no_rate_limit_headers(settings, api_client):
+    set_rates(settings, user="1/minute", auth_ip="1/minute")
+
+    answers = [api_client.get("/health") for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert [rate_limit_headers(answer) for answer in answers] == [{}, {}, {}]
+
+
+# --- Per client address on the auth endpoints ----------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ["register", "token", "token/refresh", "logout"])
+def test_each_auth_endpoint_limits_calls_per_client_address(settings, api_client, endpoint):
+    set_rates(settings, auth_ip="2/minute")
+
+    def post(address: str) -> int:
+        return api_client.post(
+            f"/api/auth/{endpoint}", {}, format="json", REMOTE_ADDR=address
+        ).status_code
+
+    assert [post("203.0.113.7") for _ in range(3)] == [422, 422, 429]
+    assert post("203.0.113.8") == 422
+
+
+@pytest.mark.django_db
+def test_spending_one_auth_endpoints_budget_leaves_the_others_untouched(settings, api_client):
+    set_rates(settings, auth_ip="1/minute")
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    register = [api_client.post("/api/auth/register", {}, format="json", **address) for _ in "ab"]
+    assert [answer.status_code for answer in register] == [422, 429]
+
+    response = api_client.post(OBTAIN, {}, format="json", **address)
+
+    assert response.status_code == 422
+
+
+@pytest.mark.django_db
+def test_x_forwarded_for_is_ignored_when_no_proxy_is_trusted(settings, api_client):
+    set_rates(settings, auth_ip="2/minute")
+    settings.TRUSTED_PROXY_COUNT = 0
+
+    statuses = [
+        api_client.post(
+            "/api/auth/register",
+            {},
+            format="json",
+            REMOTE_ADDR="203.0.113.7",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{i}",
+        ).status_code
+        for i in range(3)
+    ]
+
+    assert statuses == [422, 422, 429]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("proxies", "chain"),
+    [(1, "{forged}, {client}"), (2, "{forged}, {client}, 10.0.0.2")],
+    ids=["one proxy", "two proxies"],
+)
+def test_behind_trusted_proxies_the_address_the_outermost_one_saw_is_the_client(
+    settings, api_client, proxies, chain
+):
+    """Each proxy appends the address it was called from, so only the last `proxies` entries
+    are trustworthy; whatever the client wrote before them is ignored."""
+    set_rates(settings, auth_ip="2/minute")
+    settings.TRUSTED_PROXY_COUNT = proxies
+
+    def post(forged: str, client: str) -> int:
+        return api_client.post(
+            "/api/auth/register",
+            {},
+            format="json",
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=chain.format(forged=forged, client=client),
+        ).status_code
+
+    assert [post(f"192.0.2.{i}", "198.51.100.7") for i in range(3)] == [422, 422, 429]
+    assert post("192.0.2.1", "198.51.100.8") == 422
+
+
+# --- Per email address on sign-in, per user on the task API --------------------------------
+
+
+@pytest.mark.django_db
+def test_sign_in_attempts_for_one_email_are_limited_from_however_many_addresses(
+    settings, api_client, user
+):
+    set_rates(settings, login_email="3/minute", auth_ip="100/minute")
+    spellings = [user.email, user.email.upper(), f"  {user.email}  "]
+    guesses = [
+        api_client.post(
+            OBTAIN,
+            {"email": email, "password": "wrong-password-123"},
+            format="json",
+            REMOTE_ADDR=f"198.51.100.{i}",
+        )
+        for i, email in enumerate(spellings)
+    ]
+    assert [guess.status_code for guess in guesses] == [401, 401, 401]
+
+    right_password = api_client.post(
+        OBTAIN,
+        {"email": user.email, "password": DEFAULT_PASSWORD},
+        format="json",
+        REMOTE_ADDR="198.51.100.99",
+    )
+    other_user = api_client.post(
+        OBTAIN,
+        {"email": UserFactory().email, "password": DEFAULT_PASSWORD},
+        format="json",
+        REMOTE_ADDR="198.51.100.99",
+    )
+
+    assert right_password.status_code == 429
+    assert right_password.json()["error"]["code"] == "RATE_LIMITED"
+    assert other_user.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_task_api_limits_each_user_wherever_their_calls_come_from(settings, user, other_user):
+    set_rates(settings, user="2/minute")
+    client = bearer_client(user)
+
+    statuses = [
+        client.get(f"/api/{user.id}/tasks", REMOTE_ADDR=f"192.0.2.{i}").status_code
+        for i in range(3)
+    ]
+    with_a_new_token = bearer_client(user).get(f"/api/{user.id}/tasks")
+    other = bearer_client(other_user).get(f"/api/{other_user.id}/tasks")
+
+    assert statuses == [200, 200, 429]
+    assert with_a_new_token.status_code == 429
+    assert other.status_code == 200
+
+
+# --- A cache outage ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_failing_cache_lets_requests_through_and_logs_a_warning(settings, user, caplog):
+    set_rates(settings, user="1/minute")
+    client = bearer_client(user)
+
+    with mock.patch.object(cache, "incr", side_effect=RedisConnectionError("cache is down")):
+        answers = [client.get(f"/api/{user.id}/tasks") for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert [rate_limit_headers(answer) for answer in answers] == [{}, {}, {}]
+    assert [
+        record.getMessage() for record in caplog.records if record.name == "taskapi.throttling"
+    ] == ["rate limit cache unavailable; not throttling"] * 3
+
+
+@pytest.mark.django_db
+def test_an_unreachable_redis_lets_requests_through(settings, user):
+    set_rates(settings, user="1/minute")
+    client = bearer_client(user)
+    unreachable = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+
+    with override_settings(CACHES={"default": unreachable}):
+        started = time.monotonic()
+        statuses = [client.get(f"/api/{user.id}/tasks").status_code for _ in range(3)]
+        elapsed = time.monotonic() - started
+
+    assert statuses == [200, 200, 200]
+    assert elapsed < 3
+
+
+# --- Several workers, one count ------------------------------------------------------------
+
+
+def wait_until_well_inside_an_hour(margin: float = 15) -> None:
+    """Sleeps into the next hour if this one ends within `margin` seconds, so every request
+    of the test lands in one window."""
+    left = 3600 - time.time() % 3600
+    if left < margin:
+        time.sleep(left + 0.5)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_four_workers_sharing_redis_let_exactly_the_limit_through(gunicorn_server, user):
+    if not django_settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: without Redis each worker counts alone")
+    wait_until_well_inside_an_hour()
+    server = gunicorn_server(workers=4, THROTTLE_USER_RATE="30/hour")
+    call = ("GET", f"{server.url}/api/{user.id}/tasks", {"headers": bearer(user)})
+
+    responses = all_at_once([call] * 80, threads=16)
+
+    assert Counter(response.status_code for response in responses) == {200: 30, 429: 50}
+    remaining = sorted(
+        int(response.headers["RateLimit-Remaining"])
+        for response in responses
+        if response.status_code == 200
+    )
+    assert remaining == list(range(30))
+    throttled = [response for response in responses if response.status_code == 429]
+    assert {response.json()["error"]["code"] for response in throttled} == {"RATE_LIMITED"}
+    assert all(int(response.headers["Retry-After"]) > 0 for response in throttled)
