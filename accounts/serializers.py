@@ -2,7 +2,7 @@
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -11,11 +11,20 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import User, normalize_email
 from taskapi.exceptions import Conflict
+from tasks.fields import StrictCharField, StrictEmailField, StrictURLField
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # Strings must arrive as JSON strings: DRF's own fields would store `{"name": 0}` as "0".
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.URLField: StrictURLField,
+    }
+
     class Meta:
         model = User
         fields = ["id", "email", "name", "image", "email_verified", "created_at", "updated_at"]
@@ -33,9 +42,9 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class RegistrationSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    name = serializers.CharField(max_length=150)
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
+    name = StrictCharField(max_length=150)
 
     def validate_email(self, value: str) -> str:
         email = normalize_email(value)
@@ -66,8 +75,8 @@ class RegistrationResponseSerializer(TokenPairSerializer):
 
 
 class TokenObtainSerializer(serializers.Serializer):
-    email = serializers.CharField(write_only=True, max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    email = StrictCharField(write_only=True, max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
 
     def validate(self, attrs):
         # ModelBackend hashes the password even for an unknown email, so the answer takes
@@ -123,7 +132,7 @@ def blacklist_once(token: RefreshToken) -> None:
 
 
 class RefreshTokenSerializer(serializers.Serializer):
-    refresh = serializers.CharField(write_only=True)
+    refresh = StrictCharField(write_only=True)
 
 
 class TokenRefreshSerializer(RefreshTokenSerializer):
@@ -143,8 +152,8 @@ class LogoutSerializer(RefreshTokenSerializer):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    old_password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
 
     def validate_old_password(self, value: str) -> str:
         if not self.context["user"].check_password(value):

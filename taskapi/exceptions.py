@@ -9,7 +9,7 @@ import math
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -125,6 +125,15 @@ def envelope_exception_handler(exc, context):
         # DRF reads `request.body` before the parser runs, and Django refuses an oversized
         # declared Content-Length right there.
         exc = payload_too_large()
+    elif isinstance(exc, TooManyFieldsSent):
+        # Raised when a view first reads a query string of more than
+        # DATA_UPLOAD_MAX_NUMBER_FIELDS parameters; outside DRF Django answers 400 too.
+        exc = exceptions.ParseError(
+            f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters."
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
+        exc = exceptions.ParseError("Malformed request.")
     elif isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         exc = ServiceUnavailable()

@@ -5,12 +5,17 @@ envelope and adds the error responses that the shared plumbing (parser, authenti
 permissions, exception handler) produces, so a generated client knows every answer it may get.
 """
 
+from django.conf import settings
+
 from taskapi.exceptions import ERROR_CODES
 
 ERROR_ENVELOPE = "ErrorEnvelope"
 
 ERROR_DESCRIPTIONS = {
-    400: "Malformed JSON, or a body that is not a JSON object.",
+    400: (
+        "Malformed JSON, a body that is not a JSON object, or more than "
+        f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters."
+    ),
     401: "Missing, invalid or expired credentials.",
     403: "The path names another user.",
     404: "No such resource (or it belongs to someone else).",
@@ -62,9 +67,10 @@ def success_envelope(payload_schema: dict) -> dict:
 
 def error_codes_for(path: str, operation: dict) -> set[int]:
     """The error statuses the shared plumbing can answer this operation with."""
-    codes = {500, 503}
+    # Any request can carry more query parameters than Django parses (400).
+    codes = {400, 500, 503}
     if operation.get("requestBody"):
-        codes |= {400, 413, 415, 422}
+        codes |= {413, 415, 422}
     if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
         codes.add(422)
     if any(requirement for requirement in operation.get("security", [])):
@@ -74,6 +80,23 @@ def error_codes_for(path: str, operation: dict) -> set[int]:
     if "{" in path:
         codes.add(404)
     return codes
+
+
+def require_body_with_required_fields(operation: dict, schemas: dict) -> None:
+    """Marks the request body required when its schema has required fields.
+
+    drf-spectacular leaves a PATCH body optional, but a body that is absent parses as `{}`,
+    which a schema with required fields (`complete`'s `completed`) refuses with 422.
+    """
+    body = operation.get("requestBody")
+    if not body:
+        return
+    for media in body.get("content", {}).values():
+        schema = media.get("schema", {})
+        if "$ref" in schema:
+            schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+        if schema.get("required"):
+            body["required"] = True
 
 
 def wrap_responses_in_envelope(result, generator, request, public):
@@ -89,6 +112,7 @@ def wrap_responses_in_envelope(result, generator, request, public):
 
     for path, path_item in result.get("paths", {}).items():
         for operation in path_item.values():
+            require_body_with_required_fields(operation, schemas)
             responses = operation.setdefault("responses", {})
             declared_errors = {int(code) for code in responses if int(code) >= 400}
             for code, response in responses.items():

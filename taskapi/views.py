@@ -2,6 +2,7 @@
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -50,8 +51,13 @@ def json_error(status_code: int, message: str) -> JsonResponse:
     )
 
 
+@csrf_exempt
 def not_found(request, exception=None):
-    """handler404, and the catch-all under /api/ (Django's debug 404 page skips handler404)."""
+    """handler404, and the catch-all under /api/ (Django's debug 404 page skips handler404).
+
+    CSRF-exempt: as a plain Django view the catch-all would otherwise answer a POST to an
+    unknown API path with the CSRF failure page instead of this 404.
+    """
     return json_error(404, "No route matches this path.")
 
 

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from taskapi.query import QueryParameters
-from tasks.fields import DateOrDateTimeBoundField, StrictCharField
+from tasks.fields import DateOrDateTimeBoundField, QueryIntegerField, StrictCharField
 from tasks.models import UserTaskCount
 
 SORT_FIELDS = ("created_at", "updated_at", "due_date", "title", "completed_at")
@@ -102,8 +102,8 @@ class CursorField(serializers.Field):
 class TaskListQuery(QueryParameters):
     """The list's query string. Unknown parameters are ignored; known ones must be valid."""
 
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
-    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
+    limit = QueryIntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
+    offset = QueryIntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
     status = serializers.ChoiceField(choices=STATUS_CHOICES, default="all")
     sort = serializers.ChoiceField(choices=SORT_CHOICES, default="-created_at")
     # An empty `search=` is what a cleared search box sends: no filter, not an error.

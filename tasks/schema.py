@@ -54,7 +54,7 @@ IF_NONE_MATCH = OpenApiParameter(
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\u0020-\\u007e]+$"},
     OpenApiParameter.HEADER,
     description="1 to 255 printable ASCII characters. A retry with the same key and body "
     "within 24 hours returns the first answer (same task) with `Idempotent-Replayed: true` "

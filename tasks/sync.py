@@ -26,6 +26,7 @@ from rest_framework import serializers
 
 from taskapi.exceptions import CursorExpired
 from taskapi.query import QueryParameters
+from tasks.fields import QueryIntegerField
 from tasks.models import Task, UserTaskCount
 
 MAX_LIMIT = 1000
@@ -78,7 +79,7 @@ class SyncCursorField(serializers.Field):
 
 class ChangesQuery(QueryParameters):
     since = SyncCursorField(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=100)
+    limit = QueryIntegerField(min_value=1, max_value=MAX_LIMIT, default=100)
 
 
 def check_not_expired(cursor: SyncCursor, user_id) -> None:
