@@ -32,5 +32,17 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The benchmark (bench/README.md): needs PostgreSQL and Redis on 127.0.0.1, wrk and pgbench.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS='--keep-db --only list,retrieve'.
+$(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(BIN)/.bench-installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: $(BIN)/.bench-installed
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache *.egg-info

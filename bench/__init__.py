@@ -1,0 +1,1 @@
+"""The benchmark of taskapi and its floor; never imported by the product (see bench/README.md)."""

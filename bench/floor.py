@@ -1,0 +1,118 @@
+"""The floor: the least Django can do to answer the task list and retrieve requests.
+
+The benchmark compares every product scenario with these views. They answer the same paths
+(under `/floor/`) with the same JSON (`{"data": {"items": [...], "pagination": {...}},
+"error": null}`, the serializer's fields, ISO 8601 datetimes) from the same rows — the
+product's own `Task.objects.live()` for the path's user, read with `.values()` — and skip
+everything a framework adds on top: DRF's request and response machinery, serializers, the
+user lookup behind authentication and the rate-limit counter. The JWT's signature and expiry
+are still checked, with PyJWT, so no request is answered for free. Django's middleware runs
+for both, as they share one settings module.
+
+Only `limit` and `offset` are read from the query string; the list is in the product's
+default order (newest first, ties by id), and `next_cursor` is the product's own cursor for
+the next page. The total is always a COUNT(*), the original design's SQL: a product that
+found a cheaper way to its total can beat the floor.
+"""
+
+import uuid
+
+import jwt
+import orjson
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from taskapi.views import json_error
+from tasks.filters import TaskCursor
+from tasks.models import Task
+from tasks.serializers import TaskSerializer
+
+FIELDS = TaskSerializer.Meta.fields
+DEFAULT_SORT = "-created_at"
+ORDER = ("-created_at", "-id")
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+MAX_OFFSET = 1_000_000
+
+
+def token_user_id(request: HttpRequest) -> str | None:
+    """The `user_id` claim of a valid, unexpired access token in the Authorization header."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or not token:
+        return None
+    try:
+        claims = jwt.decode(
+            token,
+            settings.JWT_SECRET,
+            algorithms=[settings.JWT_ALGORITHM],
+            options={"require": ["exp"]},
+        )
+    except jwt.InvalidTokenError:
+        return None
+    if claims.get("token_type") != "access":
+        return None
+    return claims.get("user_id")
+
+
+def owned_tasks(request: HttpRequest, user_id: str) -> QuerySet | HttpResponse:
+    """The path user's live tasks when the token is valid and names that user, else the
+    error response."""
+    claimed = token_user_id(request)
+    if claimed is None:
+        return json_error(401, "Authentication credentials were not provided or are invalid.")
+    if user_id.lower() != claimed:
+        return json_error(403, "The user id in the path is not yours.")
+    return Task.objects.live().filter(user_id=uuid.UUID(claimed))
+
+
+def query_int(request: HttpRequest, name: str, default: int, low: int, high: int) -> int | None:
+    """An integer query parameter within [low, high], or None when it is not one."""
+    try:
+        value = int(request.GET.get(name, default))
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def envelope(data: dict) -> HttpResponse:
+    return HttpResponse(
+        orjson.dumps({"data": data, "error": None}, option=orjson.OPT_UTC_Z),
+        content_type="application/json",
+    )
+
+
+@require_GET
+def floor_task_list(request: HttpRequest, user_id: str) -> HttpResponse:
+    tasks = owned_tasks(request, user_id)
+    if isinstance(tasks, HttpResponse):
+        return tasks
+    limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = query_int(request, "offset", 0, 0, MAX_OFFSET)
+    if limit is None or offset is None:
+        return json_error(422, "limit and offset must be integers in range.")
+    total = tasks.count()
+    items = []
+    if offset < total:
+        items = list(tasks.order_by(*ORDER).values(*FIELDS)[offset : offset + limit])
+    has_more = offset + len(items) < total
+    pagination = {
+        "limit": limit,
+        "offset": offset,
+        "total": total,
+        "has_more": has_more,
+        "next_cursor": TaskCursor.after(DEFAULT_SORT, items[-1]) if has_more else None,
+    }
+    return envelope({"items": items, "pagination": pagination})
+
+
+@require_GET
+def floor_task_detail(request: HttpRequest, user_id: str, task_id: uuid.UUID) -> HttpResponse:
+    tasks = owned_tasks(request, user_id)
+    if isinstance(tasks, HttpResponse):
+        return tasks
+    task = tasks.filter(id=task_id).values(*FIELDS).first()
+    if task is None:
+        return json_error(404, "Task not found.")
+    return envelope(task)

@@ -1,0 +1,150 @@
+"""What a run reports: the machine it ran on, a table for people and JSON for tools."""
+
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import django
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# More CPU than this used by processes outside the benchmark makes a scenario's numbers suspect.
+NOISE_CORES = 0.2
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    return platform.processor() or "unknown"
+
+
+def memory_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return round(int(line.split()[1]) / 1024**2, 1)
+    return 0.0
+
+
+def git_commit() -> str | None:
+    """The checked-out commit, with `+changes` when the tree differs from it (results aside)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(  # noqa: S603 (a fixed git command)
+            ["git", *args],  # noqa: S607 (git from PATH, as a developer runs it)
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return None
+    changes = git("--no-optional-locks", "status", "--porcelain", "--", ".", ":!bench/results")
+    return commit + ("+changes" if changes else "")
+
+
+def machine_info(postgres_version: str) -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "memory_gib": memory_gib(),
+        "kernel": platform.release(),
+        "postgresql": postgres_version,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "commit": git_commit(),
+    }
+
+
+def format_ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def scenario_table(scenarios: list[dict[str, Any]]) -> str:
+    """One row a scenario: throughput, latency, errors, queries and the share of the floor."""
+    header = (
+        f"{'scenario':<26} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>6} {'queries':>7} {'cpu ms':>6} {'of floor':>8}"
+    )
+    rows = [header, "-" * len(header)]
+    for result in scenarios:
+        latency = result["latency_ms"]
+        share = result["share_of_floor"]
+        rows.append(
+            f"{result['name']:<26} {result['requests_per_second']:>8.0f} "
+            f"{format_ms(latency['p50']):>7} {format_ms(latency['p95']):>7} "
+            f"{format_ms(latency['p99']):>7} {result['errors']['total']:>6} "
+            f"{result['queries_per_request']:>7.2f} "
+            f"{result['gunicorn_cpu_ms_per_request']:>6.2f} "
+            f"{'floor' if share is None else f'{share:.0%}':>8}"
+        )
+    return "\n".join(rows)
+
+
+def cpu_table(scenarios: list[dict[str, Any]]) -> str:
+    """Cores each party kept busy during each scenario (the machine has `cores` of them)."""
+    parties = ["gunicorn", "postgres", "redis", "wrk", "other"]
+    header = f"{'cores busy':<26}" + "".join(f" {party:>8}" for party in parties)
+    rows = [header, "-" * len(header)]
+    for result in scenarios:
+        cpu = result["cpu_cores"]
+        rows.append(f"{result['name']:<26}" + "".join(f" {cpu[party]:>8.2f}" for party in parties))
+    return "\n".join(rows)
+
+
+def noisy_scenarios(scenarios: list[dict[str, Any]]) -> list[str]:
+    """Scenarios during which processes outside the benchmark used a noticeable share of CPU."""
+    return [result["name"] for result in scenarios if result["cpu_cores"]["other"] > NOISE_CORES]
+
+
+def summary_text(results: dict[str, Any]) -> str:
+    """The table plus the database ceiling, memory and the configuration behind them."""
+    config = results["config"]
+    machine = results["machine"]
+    lines = [
+        f"taskapi benchmark ({results['mode']}): {machine['cores']} cores ({machine['cpu_model']}),"
+        f" {machine['memory_gib']} GiB, PostgreSQL {machine['postgresql']}",
+        f"gunicorn: {config['gunicorn_workers']} sync workers on cpus {config['server_cpus']}; "
+        f"wrk: 1 thread, {config['connections']} connections, {config['seconds']} s per "
+        f"scenario on cpus {config['load_cpus']}; cache: {config['cache']}",
+        "",
+        scenario_table(results["scenarios"]),
+        "",
+        "'cpu ms': gunicorn's CPU time per request. 'of floor': req/s as a share of the floor's "
+        "(lists: floor list; retrieve and writes: floor retrieve; heavy: the floor's same heavy "
+        "request; mix: both by share).",
+        "",
+        cpu_table(results["scenarios"]),
+    ]
+    noisy = noisy_scenarios(results["scenarios"])
+    if noisy:
+        lines.append(
+            f"warning: other processes used over {NOISE_CORES} cores during {', '.join(noisy)}; "
+            "rerun on a quiet machine before trusting these rows"
+        )
+    if results.get("pgbench"):
+        lines.append("")
+        for name, run in results["pgbench"].items():
+            lines.append(
+                f"pgbench {name}: {run['transactions_per_second']:.0f} transactions/s "
+                f"({run['clients']} clients, {run['latency_ms']:.2f} ms mean; "
+                "one transaction = the list page's COUNT + page SELECT)"
+            )
+    if results.get("memory"):
+        memory = results["memory"]
+        checkpoints = ", ".join(
+            f"{point['requests']:,} requests: {point['rss_mib']:.1f} MiB"
+            for point in memory["checkpoints"]
+        )
+        lines += ["", f"worker RSS (1 worker, {memory['scenario']}): {checkpoints}"]
+    return "\n".join(lines)
+
+
+def write_results(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
