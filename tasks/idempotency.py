@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from tasks.models import IdempotentRequest
+from tasks.models import IdempotentRequest, task_etag
 
 HEADER = "Idempotency-Key"
 WELL_FORMED_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
@@ -46,7 +46,7 @@ def replay(record: IdempotentRequest) -> Response:
         headers["Location"] = record.location
     body = orjson.loads(record.response_body)
     if isinstance(body, dict) and "id" in body and "version" in body:
-        headers["ETag"] = f'"{body["id"]}.{body["version"]}"'
+        headers["ETag"] = task_etag(body["id"], body["version"])
     return Response(body, status=record.status_code, headers=headers)
 
 

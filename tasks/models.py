@@ -14,6 +14,11 @@ TITLE_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 2000
 
 
+def task_etag(task_id, version: int) -> str:
+    """A task's strong entity tag: its id and version (parsed back in tasks/preconditions)."""
+    return f'"{task_id}.{version}"'
+
+
 class TaskQuerySet(models.QuerySet):
     def live(self) -> "TaskQuerySet":
         """Tasks that are not deleted: what every route but the changes feed sees."""
@@ -99,8 +104,7 @@ class Task(models.Model):
 
     @property
     def etag(self) -> str:
-        """A strong entity tag: the task's id and version."""
-        return f'"{self.id}.{self.version}"'
+        return task_etag(self.id, self.version)
 
     def save_changes(self, fields: list[str]) -> bool:
         """Writes `fields` and the next version, in one UPDATE that applies only while the
