@@ -206,14 +206,14 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "taskapi.cache.WindowCounterRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "taskapi",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "taskapi.cache.WindowCounterLocMemCache"}}
 
 THROTTLE_RATES = {
     "user": env_str("THROTTLE_USER_RATE", "600/minute"),

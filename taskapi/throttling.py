@@ -2,8 +2,9 @@
 
 DRF's stock throttles read a list of timestamps, append and write it back, so concurrent
 requests in different workers overwrite each other's hits and the limit leaks. Here each
-window is one integer that the cache increments atomically (Redis `INCR` when `REDIS_URL` is
-set), so exactly `limit` requests per window get through, however many workers serve them.
+window is one integer that the cache increments atomically (one Redis round trip when
+`REDIS_URL` is set: see taskapi/cache.py), so exactly `limit` requests per window get through,
+however many workers serve them.
 
 Windows are fixed (aligned to the epoch), the simplest scheme whose count is exact; a client
 can spend two windows' worth across a boundary, which the limits' defaults allow for.
@@ -97,19 +98,7 @@ class FixedWindowThrottle(BaseThrottle):
 
     def count(self, key: str) -> int:
         # The window's key lives a little past the window, so it is gone by the next one.
-        lifetime = self.rate.period + 1
-        cache.add(key, 0, timeout=lifetime)
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            # The key expired between add and incr; start the window's count afresh.
-            cache.add(key, 0, timeout=lifetime)
-            count = cache.incr(key)
-        if count == 1:
-            # Redis INCR recreates a key that expired in between without a lifetime; the
-            # window's first hit makes sure it has one, so no counter outlives its window.
-            cache.touch(key, lifetime)
-        return count
+        return cache.count_hit(key, self.rate.period + 1)
 
     def wait(self) -> int | None:
         return self.retry_after

@@ -247,6 +247,20 @@ def test_the_task_api_limits_each_user_wherever_their_calls_come_from(settings, 
     assert other.status_code == 200
 
 
+# --- The counter behind every limit --------------------------------------------------------
+
+
+def test_a_window_counter_counts_every_hit_and_expires_with_its_window():
+    counts = [cache.count_hit("window-counter-test", 1) for _ in range(3)]
+    assert counts == [1, 2, 3]
+    assert cache.get("window-counter-test") == 3
+
+    time.sleep(1.2)
+
+    assert cache.get("window-counter-test") is None
+    assert cache.count_hit("window-counter-test", 1) == 1
+
+
 # --- A cache outage ------------------------------------------------------------------------
 
 
@@ -255,7 +269,7 @@ def test_a_failing_cache_lets_requests_through_and_logs_a_warning(settings, user
     set_rates(settings, user="1/minute")
     client = bearer_client(user)
 
-    with mock.patch.object(cache, "incr", side_effect=RedisConnectionError("cache is down")):
+    with mock.patch.object(cache, "count_hit", side_effect=RedisConnectionError("cache is down")):
         answers = [client.get(f"/api/{user.id}/tasks") for _ in range(3)]
 
     assert [answer.status_code for answer in answers] == [200, 200, 200]
@@ -270,7 +284,7 @@ def test_an_unreachable_redis_lets_requests_through(settings, user):
     set_rates(settings, user="1/minute")
     client = bearer_client(user)
     unreachable = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "taskapi.cache.WindowCounterRedisCache",
         "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
