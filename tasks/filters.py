@@ -7,13 +7,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models.expressions import CombinedExpression
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from taskapi.pagination import page_payload
 from taskapi.query import QueryParameters
 from tasks.fields import DateOrDateTimeBoundField, QueryIntegerField, StrictCharField
 from tasks.models import UserTaskCount
+from tasks.serializers import TaskSerializer
 
 SORT_FIELDS = ("created_at", "updated_at", "due_date", "title", "completed_at")
 SORT_CHOICES = [*SORT_FIELDS, *(f"-{field}" for field in SORT_FIELDS)]
@@ -26,6 +29,9 @@ MAX_OFFSET = 1_000_000
 SEARCH_MAX_LENGTH = 255
 # Filters that the per-user counts cannot answer; any of them means a real COUNT(*).
 ROW_FILTERS = ("due_after", "due_before", "completed_after", "completed_before", "search")
+TASK_FIELDS = TaskSerializer.Meta.fields
+# The ledger's total, read along with a page's rows (never sent: see TaskFilter.page).
+PAGE_TOTAL = "_page_total"
 
 
 @dataclass(frozen=True)
@@ -152,16 +158,68 @@ class TaskFilter:
             queryset = queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
         return queryset
 
-    def count(self, queryset: QuerySet, user_id) -> int:
-        """How many tasks match: read from the user's trigger-kept counts when only `status`
-        filters, counted over the filtered rows otherwise."""
+    def ledger_column(self) -> F | CombinedExpression | None:
+        """Where the user's ledger keeps the number of matching tasks, or None when a filter
+        other than `status` applies and only counting the rows can tell."""
         if any(self.params.get(name) for name in ROW_FILTERS):
+            return None
+        return {
+            "all": F("total"),
+            "pending": F("total") - F("completed"),
+            "completed": F("completed"),
+        }[self.params["status"]]
+
+    def count(self, queryset: QuerySet, user_id) -> int:
+        """How many tasks match: read from the user's ledger when only `status` filters,
+        counted over the filtered rows otherwise."""
+        column = self.ledger_column()
+        if column is None:
             return queryset.count()
-        counts = UserTaskCount.objects.filter(user_id=user_id).values_list("total", "completed")
-        total, completed = counts.first() or (0, 0)
-        return {"all": total, "pending": total - completed, "completed": completed}[
-            self.params["status"]
-        ]
+        ledger = UserTaskCount.objects.filter(user_id=user_id)
+        return ledger.values_list(column, flat=True).first() or 0
+
+    def page(self, queryset: QuerySet, user_id) -> dict:
+        """The page the parameters ask for, in the list's shape (taskapi/pagination.py), its
+        rows read straight from the database in the response's shape.
+
+        When the ledger knows the total, the total rides along with the page's rows, so the
+        page costs one query (and total and rows come from one snapshot); an empty page
+        asks the ledger on its own. Otherwise the rows are counted first, and an offset past
+        the end skips the page query.
+        """
+        params = self.params
+        limit, cursor = params["limit"], params.get("cursor")
+        matching = self.filter(queryset)
+        column = self.ledger_column()
+        if column is None:
+            total = matching.count()
+            extra = {}
+        else:
+            total = None
+            ledger = UserTaskCount.objects.filter(user_id=user_id).values(n=column)[:1]
+            extra = {PAGE_TOTAL: Subquery(ledger)}
+        rows = self.order(matching).values(*TASK_FIELDS, **extra)
+        if cursor is not None:
+            page = list(self.seek(rows, cursor)[: limit + 1])
+            items, has_more, offset = page[:limit], len(page) > limit, None
+        else:
+            offset = params["offset"]
+            past_the_end = total is not None and offset >= total
+            items = [] if past_the_end else list(rows[offset : offset + limit])
+        if total is None:
+            total = items[0][PAGE_TOTAL] if items else self.count(matching, user_id)
+            for item in items:
+                del item[PAGE_TOTAL]
+        if cursor is None:
+            has_more = offset + len(items) < total
+        return page_payload(
+            items,
+            limit=limit,
+            offset=offset,
+            total=total,
+            has_more=has_more,
+            next_cursor=TaskCursor.after(params["sort"], items[-1]) if has_more else None,
+        )
 
     def seek(self, queryset: QuerySet, cursor: TaskCursor) -> QuerySet:
         """The tasks that come after the cursor in its sort order.

@@ -10,8 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from taskapi.exceptions import PreconditionFailed
-from taskapi.pagination import page_payload
-from tasks.filters import TaskCursor, TaskFilter, TaskListQuery
+from tasks.filters import TaskFilter, TaskListQuery
 from tasks.idempotency import create_once, idempotency_key
 from tasks.models import Task
 from tasks.permissions import IsPathUser
@@ -64,30 +63,8 @@ class TaskViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         query = TaskListQuery.bind(request.query_params)
         query.is_valid(raise_exception=True)
-        params = query.validated_data
-        task_filter = TaskFilter(params)
-        matching = task_filter.filter(self.get_queryset())
-        total = task_filter.count(matching, request.user.pk)
-        # Rows straight from the database in the response's shape (see to_representation).
-        rows = task_filter.order(matching).values(*TaskSerializer.Meta.fields)
-        limit, cursor = params["limit"], params.get("cursor")
-        if cursor is not None:
-            page = list(task_filter.seek(rows, cursor)[: limit + 1])
-            items, has_more, offset = page[:limit], len(page) > limit, None
-        else:
-            offset = params["offset"]
-            items = list(rows[offset : offset + limit]) if offset < total else []
-            has_more = offset + len(items) < total
-        next_cursor = TaskCursor.after(params["sort"], items[-1]) if has_more else None
-        payload = page_payload(
-            items,
-            limit=limit,
-            offset=offset,
-            total=total,
-            has_more=has_more,
-            next_cursor=next_cursor,
-        )
-        return Response(payload)
+        page = TaskFilter(query.validated_data).page(self.get_queryset(), request.user.pk)
+        return Response(page)
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()

@@ -68,19 +68,35 @@ def test_deleting_a_user_deletes_their_counts(user):
 @pytest.mark.parametrize(
     ("status", "expected_total"), [("all", 5), ("pending", 3), ("completed", 2)]
 )
-def test_list_totals_by_status_come_from_the_counts(
+def test_list_totals_by_status_come_from_the_counts_in_the_page_query(
     user, auth_client, status, expected_total, django_assert_num_queries
 ):
     TaskFactory.create_batch(3, user=user)
     TaskFactory.create_batch(2, user=user, completed=True)
     auth_client.get(tasks_url(user))  # authentication remembers the user is active
 
-    with django_assert_num_queries(2) as captured:
-        response = auth_client.get(tasks_url(user), {"status": status})
+    with django_assert_num_queries(1) as captured:
+        response = auth_client.get(tasks_url(user), {"status": status, "limit": 1})
 
     assert response.json()["data"]["pagination"]["total"] == expected_total
     assert "tasks_usertaskcount" in captured.captured_queries[0]["sql"]
     assert "COUNT(" not in captured.captured_queries[0]["sql"].upper()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("status", "offset"), [("completed", 0), ("all", 3), ("pending", 9)])
+def test_an_empty_page_still_reads_its_total_from_the_counts(
+    user, auth_client, status, offset, django_assert_num_queries
+):
+    TaskFactory.create_batch(3, user=user)
+    auth_client.get(tasks_url(user))
+
+    with django_assert_num_queries(2) as captured:
+        response = auth_client.get(tasks_url(user), {"status": status, "offset": offset})
+
+    assert response.json()["data"]["items"] == []
+    assert response.json()["data"]["pagination"]["total"] == (0 if status == "completed" else 3)
+    assert "COUNT(" not in " ".join(query["sql"].upper() for query in captured.captured_queries)
 
 
 @pytest.mark.postgresql
