@@ -5,7 +5,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Length, Trim
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Length, Trim
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
@@ -29,6 +30,31 @@ class TaskQuerySet(models.QuerySet):
         now = timezone.now()
         return self.filter(deleted_at__isnull=True).update(
             deleted_at=now, updated_at=now, version=models.F("version") + 1
+        )
+
+    def apply_changes(self, changes: dict) -> int:
+        """Writes `changes` (field: new value) to the live tasks among these that differ in
+        any of them, with the next version; returns how many were written.
+
+        One UPDATE, so a condition on the queryset (the version an If-Match names) and the
+        write cannot be split by another writer. Only the fields given are written, so a
+        concurrent change to another field survives; a task that has every value already is
+        not written at all, and keeps its version and `updated_at`. `completed` brings
+        `completed_at` along, by the rule of Task.mark_completed.
+        """
+        if not changes:
+            return 0
+        now = timezone.now()
+        differs = models.Q()
+        for field, value in changes.items():
+            differs |= ~models.Q(**{field: value})
+        values = dict(changes)
+        if "completed" in values:
+            values.update(Task.completion_values(values["completed"], now))
+        return (
+            self.filter(deleted_at__isnull=True)
+            .filter(differs)
+            .update(**values, updated_at=now, version=models.F("version") + 1)
         )
 
 
@@ -106,27 +132,6 @@ class Task(models.Model):
     def etag(self) -> str:
         return task_etag(self.id, self.version)
 
-    def save_changes(self, fields: list[str]) -> bool:
-        """Writes `fields` and the next version, in one UPDATE that applies only while the
-        row still has the version this copy was read at.
-
-        False means another writer got there first (or the task was deleted) and nothing
-        was written. Only the changed columns are written, so a concurrent change to
-        another field is never overwritten with a stale value.
-        """
-        now = timezone.now()
-        written = Task.objects.filter(
-            pk=self.pk, user_id=self.user_id, version=self.version, deleted_at__isnull=True
-        ).update(
-            **{field: getattr(self, field) for field in fields},
-            updated_at=now,
-            version=self.version + 1,
-        )
-        if written:
-            self.version += 1
-            self.updated_at = now
-        return bool(written)
-
     def mark_completed(self, done: bool) -> None:
         """Sets `completed`, keeping `completed_at` right.
 
@@ -138,6 +143,15 @@ class Task(models.Model):
         elif not done:
             self.completed_at = None
         self.completed = done
+
+    @staticmethod
+    def completion_values(done: bool, now) -> dict:
+        """`completed` and `completed_at` as UPDATE values: mark_completed's rule, applied
+        by the database to the row as it is when written (a completed task keeps its
+        stamp)."""
+        if not done:
+            return {"completed": False, "completed_at": None}
+        return {"completed": True, "completed_at": Coalesce("completed_at", Value(now))}
 
 
 class UserTaskCount(models.Model):

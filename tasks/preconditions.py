@@ -6,7 +6,6 @@ A task's ETag is strong: `"<id>.<version>"`. Comparison for If-Match is strong (
 
 from django.utils.http import parse_etags
 
-from taskapi.exceptions import PreconditionFailed
 from tasks.models import Task
 
 
@@ -34,13 +33,6 @@ def if_match_versions(request, task_id) -> set[int] | None:
             if number.isdecimal() and len(number) < 12:
                 versions.add(int(number))
     return versions
-
-
-def check_if_match(request, task: Task) -> None:
-    """Raises 412 PRECONDITION_FAILED when `If-Match` does not name this version."""
-    versions = if_match_versions(request, task.id)
-    if versions is not None and task.version not in versions:
-        raise PreconditionFailed()
 
 
 def is_not_modified(request, task: Task) -> bool:

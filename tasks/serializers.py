@@ -2,7 +2,6 @@
 
 from rest_framework import serializers
 
-from taskapi.exceptions import PreconditionFailed
 from tasks.fields import StrictBooleanField, StrictCharField, StrictDateTimeField
 from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
 
@@ -53,24 +52,13 @@ class TaskSerializer(serializers.ModelSerializer):
         task.save(force_insert=True)
         return task
 
-    def update(self, instance: Task, validated_data) -> Task:
-        """Writes only the columns whose values change (see Task.save_changes); a request
-        that changes nothing writes nothing and keeps the version."""
-        if not self.partial:
-            validated_data = {**self.REPLACE_DEFAULTS, **validated_data}
-        changed = []
-        if "completed" in validated_data:
-            done = validated_data.pop("completed")
-            if done != instance.completed:
-                instance.mark_completed(done)
-                changed += ["completed", "completed_at"]
-        for field, value in validated_data.items():
-            if getattr(instance, field) != value:
-                setattr(instance, field, value)
-                changed.append(field)
-        if changed and not instance.save_changes(changed):
-            raise PreconditionFailed()
-        return instance
+    def changes(self) -> dict:
+        """The validated fields as the changes a write makes (see TaskQuerySet.apply_changes):
+        PATCH changes what it sends; PUT, a full replace, also resets every optional field
+        the body leaves out."""
+        if self.partial:
+            return dict(self.validated_data)
+        return {**self.REPLACE_DEFAULTS, **self.validated_data}
 
 
 class TaskCompletionSerializer(serializers.Serializer):

@@ -1,7 +1,6 @@
 """The task routes: list, create, retrieve, replace, update, delete, complete, and the
 changes feed for sync."""
 
-from django.db import transaction
 from django.urls import reverse
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +13,7 @@ from tasks.filters import TaskFilter, TaskListQuery
 from tasks.idempotency import create_once, idempotency_key
 from tasks.models import Task
 from tasks.permissions import IsPathUser
-from tasks.preconditions import check_if_match, if_match_versions, is_not_modified
+from tasks.preconditions import if_match_versions, is_not_modified
 from tasks.schema import task_api_schema
 from tasks.serializers import TaskCompletionSerializer, TaskSerializer
 from tasks.sync import ChangesQuery, changes_page
@@ -31,14 +30,6 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return Task.objects.live().filter(user_id=self.request.user.pk)
-
-    def get_locked_object(self) -> Task:
-        """The task, row-locked until the surrounding transaction ends (PostgreSQL), so a
-        read-modify-write never works from a stale copy."""
-        try:
-            return self.get_queryset().select_for_update().get(pk=self.kwargs["task_id"])
-        except Task.DoesNotExist:
-            raise self.missing() from None
 
     def missing(self) -> Exception:
         """What to answer for a task that is not live: 412 if the client held a version of
@@ -88,13 +79,29 @@ class TaskViewSet(viewsets.ModelViewSet):
         )
 
     def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        with transaction.atomic():
-            task = self.get_locked_object()
-            check_if_match(request, task)
-            serializer = self.get_serializer(task, data=request.data, partial=partial)
-            serializer.is_valid(raise_exception=True)
-            serializer.save()
+        serializer = self.get_serializer(data=request.data, partial=kwargs.pop("partial", False))
+        serializer.is_valid(raise_exception=True)
+        return self.write(request, serializer.changes())
+
+    def write(self, request, changes: dict) -> Response:
+        """Applies `changes` to the path's task (if it still has a version `If-Match` names)
+        in one UPDATE, then answers the task as it now is.
+
+        Nothing written means one of three things, told apart by the task as read after:
+        it is gone (404, or 412 to a conditional write), its version is not the one named
+        (412), or it already had every value (200, unchanged).
+        """
+        task_id = self.kwargs["task_id"]
+        versions = if_match_versions(request, task_id)
+        task_query = self.get_queryset().filter(pk=task_id)
+        target = task_query if versions is None else task_query.filter(version__in=versions)
+        written = target.apply_changes(changes)
+        try:
+            task = task_query.get()
+        except Task.DoesNotExist:
+            raise self.missing() from None
+        if not written and versions is not None and task.version not in versions:
+            raise PreconditionFailed()
         return self.task_response(task)
 
     def destroy(self, request, *args, **kwargs):
@@ -114,15 +121,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     def complete(self, request, *args, **kwargs):
         completion = TaskCompletionSerializer(data=request.data)
         completion.is_valid(raise_exception=True)
-        with transaction.atomic():
-            task = self.get_locked_object()
-            check_if_match(request, task)
-            done = completion.validated_data["completed"]
-            if done != task.completed:
-                task.mark_completed(done)
-                if not task.save_changes(["completed", "completed_at"]):
-                    raise PreconditionFailed()
-        return self.task_response(task)
+        return self.write(request, {"completed": completion.validated_data["completed"]})
 
     @action(detail=False, methods=["get"])
     def changes(self, request, *args, **kwargs):

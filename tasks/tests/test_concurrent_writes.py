@@ -1,8 +1,8 @@
 """Concurrent writers on one task: changes to different fields never overwrite each other.
 
 Each round, two clients send their PATCH at the same moment (a barrier releases both
-threads together). An update writes only the columns it changes and works on a row-locked,
-fresh copy of the task, so neither change is lost and the later answer shows both.
+threads together). An update is one UPDATE that writes only the fields the request sends, so
+neither change is lost, and each answer is read after its write, so the later one shows both.
 SQLite serialises every writer, so these run on PostgreSQL only.
 """
 

@@ -1,10 +1,11 @@
 """How many SQL queries each task route costs, once authentication knows the user is active.
 
-The budget (list: the count and the page; retrieve and create: one; writes: the locked read
-and the write) is part of what keeps the API fast; a change that adds a query fails here.
-Writes run in a transaction; its BEGIN and COMMIT (which SQLite's driver logs as statements,
-and, inside a test's own transaction, the SAVEPOINTs that stand in for them) are not work
-and are not counted.
+The budget (list: the page, with the total read from the user's counts in the same query or
+counted in a second; retrieve and create: one; writes: the conditional UPDATE and the read of
+the result) is part of what keeps the API fast; a change that adds a query fails here.
+Statements inside a transaction's BEGIN and COMMIT (which SQLite's driver logs as
+statements, and, inside a test's own transaction, the SAVEPOINTs that stand in for them) are
+counted as the work they wrap, not the control around it.
 """
 
 import re
@@ -26,7 +27,7 @@ def task(user, auth_client):
     return task
 
 
-def test_listing_costs_two_queries_the_count_and_the_page(
+def test_listing_with_a_row_filter_costs_two_queries_the_count_and_the_page(
     auth_client, user, task, django_assert_max_num_queries
 ):
     TaskFactory.create_batch(30, user=user)
