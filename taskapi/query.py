@@ -2,8 +2,10 @@
 
 from rest_framework import serializers
 
+from taskapi.serializers import FieldsBuiltOnce
 
-class QueryParameters(serializers.Serializer):
+
+class QueryParameters(FieldsBuiltOnce, serializers.Serializer):
     """A serializer over a QueryDict. Unknown parameters are ignored; a known one given more
     than once is an error rather than a silent pick of one of its values."""
 

@@ -2,11 +2,12 @@
 
 from rest_framework import serializers
 
+from taskapi.serializers import FieldsBuiltOnce
 from tasks.fields import StrictBooleanField, StrictCharField, StrictDateTimeField
 from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A task as clients see it; `id`, `user_id` and the timestamps are read-only."""
 
     user_id = serializers.UUIDField(read_only=True)
@@ -61,5 +62,5 @@ class TaskSerializer(serializers.ModelSerializer):
         return {**self.REPLACE_DEFAULTS, **self.validated_data}
 
 
-class TaskCompletionSerializer(serializers.Serializer):
+class TaskCompletionSerializer(FieldsBuiltOnce, serializers.Serializer):
     completed = StrictBooleanField()
