@@ -51,10 +51,8 @@ class TaskQuerySet(models.QuerySet):
         values = dict(changes)
         if "completed" in values:
             values.update(Task.completion_values(values["completed"], now))
-        return (
-            self.filter(deleted_at__isnull=True)
-            .filter(differs)
-            .update(**values, updated_at=now, version=models.F("version") + 1)
+        return self.filter(differs, deleted_at__isnull=True).update(
+            **values, updated_at=now, version=models.F("version") + 1
         )
 
 
