@@ -58,6 +58,17 @@ def check_floor_agrees(floor: Scenario) -> None:
         )
 
 
+def check_same_items(scenario: Scenario, other: Scenario) -> None:
+    """Both scenarios' first requests answer the same tasks (a page by cursor against the
+    same page by offset, say), so comparing their speed is fair."""
+    items = [send(each.requests[0]).json()["data"]["items"] for each in (scenario, other)]
+    if items[0] != items[1] or not items[0]:
+        raise UnexpectedResponse(
+            f"{scenario.name} and {other.name} answer different (or no) tasks:\n"
+            f"{str(items[0])[:300]}\n{str(items[1])[:300]}"
+        )
+
+
 def queries_per_request(scenario: Scenario) -> float:
     """The scenario's mean: each kind of request counted once, weighted by its share.
 

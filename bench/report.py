@@ -9,6 +9,8 @@ from typing import Any
 
 import django
 
+from bench.scenarios import DEEP_WALK
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # More CPU than this used by processes outside the benchmark makes a scenario's numbers suspect.
 NOISE_CORES = 0.2
@@ -102,6 +104,78 @@ def noisy_scenarios(scenarios: list[dict[str, Any]]) -> list[str]:
     return [result["name"] for result in scenarios if result["cpu_cores"]["other"] > NOISE_CORES]
 
 
+def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 5's goals, each with what this run measured and whether that meets it; a goal
+    whose scenarios did not run (`--only`, `--no-memory`) is left out."""
+    by_name = {result["name"]: result for result in results["scenarios"]}
+
+    def share(name: str) -> float | None:
+        return by_name[name]["share_of_floor"] if name in by_name else None
+
+    def p50(name: str) -> float | None:
+        return by_name[name]["latency_ms"]["p50"] if name in by_name else None
+
+    def ratio(top: float | None, bottom: float | None) -> float | None:
+        return None if top is None or bottom is None else top / bottom
+
+    rows = [
+        ("list first page, share of the floor", share("list"), ">=", 0.8),
+        ("retrieve, share of the floor", share("retrieve"), ">=", 0.8),
+        ("create, share of the floor", share("create"), ">=", 0.7),
+        ("PATCH title, share of the floor", share("update title"), ">=", 0.7),
+        ("PATCH /complete, share of the floor", share("complete toggle"), ">=", 0.7),
+        (
+            "heavy user's first page p50 / ordinary user's",
+            ratio(p50("heavy list"), p50("list")),
+            "<=",
+            1.5,
+        ),
+        (
+            "deep walk by cursor p50 / heavy first page's",
+            ratio(p50(DEEP_WALK), p50("heavy list")),
+            "<=",
+            1.5,
+        ),
+        (
+            "list first page p99, ms",
+            by_name["list"]["latency_ms"]["p99"] if "list" in by_name else None,
+            "<=",
+            50.0,
+        ),
+        ("errors, all scenarios", sum(r["errors"]["total"] for r in results["scenarios"]), "<=", 0),
+    ]
+    memory = results.get("memory")
+    if memory and len(memory["checkpoints"]) >= 3:
+        after_first, last = memory["checkpoints"][1], memory["checkpoints"][-1]
+        rows.append(
+            (
+                f"worker RSS growth, {after_first['requests']:,} to {last['requests']:,} requests",
+                last["rss_mib"] / after_first["rss_mib"] - 1,
+                "<=",
+                0.10,
+            )
+        )
+    return [
+        {
+            "goal": goal,
+            "measured": round(value, 3),
+            "target": f"{comparison} {target}",
+            "met": value >= target if comparison == ">=" else value <= target,
+        }
+        for goal, value, comparison, target in rows
+        if value is not None
+    ]
+
+
+def goals_table(rows: list[dict[str, Any]]) -> str:
+    header = f"{'goal (issue 5)':<52} {'measured':>9} {'target':>8}  met"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        met = "yes" if row["met"] else "NO"
+        lines.append(f"{row['goal']:<52} {row['measured']:>9.3g} {row['target']:>8}  {met}")
+    return "\n".join(lines)
+
+
 def summary_text(results: dict[str, Any]) -> str:
     """The table plus the database ceiling, memory and the configuration behind them."""
     config = results["config"]
@@ -142,6 +216,8 @@ def summary_text(results: dict[str, Any]) -> str:
             for point in memory["checkpoints"]
         )
         lines += ["", f"worker RSS (1 worker, {memory['scenario']}): {checkpoints}"]
+    if results.get("goals"):
+        lines += ["", goals_table(results["goals"])]
     return "\n".join(lines)
 
 

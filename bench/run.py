@@ -18,6 +18,7 @@ from bench.environment import database_url, gunicorn_workers, redis_url
 from bench.in_process import (
     UnexpectedResponse,
     check_floor_agrees,
+    check_same_items,
     executed_sql,
     queries_per_request,
 )
@@ -28,8 +29,10 @@ from bench.procfs import (
     postgres_cpu_seconds,
     resident_kib,
 )
-from bench.report import machine_info, summary_text, write_results
+from bench.report import goals, machine_info, summary_text, write_results
 from bench.scenarios import (
+    DEEP_PAGE,
+    DEEP_WALK,
     HEAVY_USER_TASKS_READ,
     Scenario,
     bench_user,
@@ -284,6 +287,9 @@ def benchmark(
     for scenario in scenarios:
         if scenario.is_floor:
             check_floor_agrees(scenario)
+    by_name = {scenario.name: scenario for scenario in all_scenarios}
+    if DEEP_WALK in {scenario.name for scenario in scenarios}:
+        check_same_items(by_name[DEEP_WALK], by_name[DEEP_PAGE])
     queries = {scenario.name: queries_per_request(scenario) for scenario in scenarios}
 
     with tempfile.TemporaryDirectory(prefix="taskapi-bench-") as directory:
@@ -291,7 +297,6 @@ def benchmark(
         for scenario in all_scenarios:
             files[scenario.name] = Path(directory) / f"{len(files):02d}.tsv"
             scenario.write_requests(files[scenario.name])
-        by_name = {scenario.name: scenario for scenario in all_scenarios}
         pgbench = None
         if not options.no_pgbench:
             # First, on the database as seeded: the scenarios' writes come later.
@@ -307,7 +312,7 @@ def benchmark(
 
     floor_names = {scenario.name for scenario in scenarios if scenario.is_floor}
     floor_rps = {name: measured[name][0].requests_per_second for name in floor_names}
-    return {
+    results = {
         "mode": mode.name,
         "machine": machine_info(server_version()),
         "config": {
@@ -331,6 +336,8 @@ def benchmark(
         "pgbench": pgbench,
         "memory": memory,
     }
+    results["goals"] = goals(results)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:

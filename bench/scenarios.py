@@ -18,12 +18,15 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from bench.seed import SEARCH_WORD
+from tasks.filters import TaskCursor
 from tasks.models import Task
 
 PAGE_SIZE = 20
 # The floor answers the product's paths under this prefix (bench/floor_urls.py).
 FLOOR_PREFIX = "/floor"
 DEEP_OFFSET = 50_000
+DEEP_PAGE = "heavy deep page"
+DEEP_WALK = "heavy deep walk by cursor"
 # Each ordinary user lends this many tasks to each kind of write, so no two requests of one
 # pass touch the same task (and rows are not locked against each other).
 TASKS_PER_USE = 5
@@ -96,6 +99,18 @@ def bench_user(user: User, tasks_read: int = TASKS_PER_USE) -> BenchUser:
     )
 
 
+def cursor_at(user: BenchUser, position: int) -> str:
+    """The product's own `next_cursor` for the page that starts at `position` of the user's
+    list in its default order, as a client that walked there page by page would hold it."""
+    before = (
+        Task.objects.live()
+        .filter(user_id=user.id)
+        .order_by("-created_at", "-id")
+        .values("id", "created_at")[position - 1]
+    )
+    return TaskCursor.after("-created_at", before)
+
+
 def list_request(user: BenchUser, query: str, prefix: str = "") -> BenchRequest:
     return BenchRequest("list", "GET", f"{prefix}/api/{user.id}/tasks?{query}", user.token)
 
@@ -157,11 +172,15 @@ def mix_requests(users: list[BenchUser], rng: random.Random) -> list[BenchReques
     return requests
 
 
-def build_scenarios(users: list[BenchUser], heavy: BenchUser) -> list[Scenario]:
+def build_scenarios(
+    users: list[BenchUser], heavy: BenchUser, deep_position: int = DEEP_OFFSET
+) -> list[Scenario]:
     """Every scenario, in the order they run and are reported: each floor just before the
-    scenarios held to it, so a drift in the machine's speed moves both alike."""
+    scenarios held to it, so a drift in the machine's speed moves both alike. The deep
+    page is at `deep_position` of the heavy user's list."""
     page = f"limit={PAGE_SIZE}"
-    deep_page = f"limit={PAGE_SIZE}&offset={DEEP_OFFSET}"
+    deep_page = f"limit={PAGE_SIZE}&offset={deep_position}"
+    deep_walk = f"limit={PAGE_SIZE}&cursor={cursor_at(heavy, deep_position)}"
     heavy_reads = heavy.read_task_ids
     floor = FLOOR_PREFIX
     mix = mix_requests(users, random.Random(7))  # noqa: S311 (the same mix every run)
@@ -263,9 +282,15 @@ def build_scenarios(users: list[BenchUser], heavy: BenchUser) -> list[Scenario]:
             floor_weights={},
         ),
         Scenario(
-            "heavy deep page",
+            DEEP_PAGE,
             "offset=50000&limit=20 for the heavy user.",
             [list_request(heavy, deep_page)],
+            floor_weights={"floor heavy deep page": 1.0},
+        ),
+        Scenario(
+            DEEP_WALK,
+            "The same page at position 50,000, reached by the cursor of the page before it.",
+            [list_request(heavy, deep_walk)],
             floor_weights={"floor heavy deep page": 1.0},
         ),
     ]

@@ -12,9 +12,22 @@ from pathlib import Path
 import pytest
 
 from accounts.models import User
-from bench.in_process import UnexpectedResponse, check_floor_agrees, queries_per_request
+from bench.in_process import (
+    UnexpectedResponse,
+    check_floor_agrees,
+    check_same_items,
+    queries_per_request,
+)
 from bench.load import REQUESTS_SCRIPT
-from bench.scenarios import FLOOR_PREFIX, BenchRequest, Scenario, bench_user, build_scenarios
+from bench.scenarios import (
+    DEEP_PAGE,
+    DEEP_WALK,
+    FLOOR_PREFIX,
+    BenchRequest,
+    Scenario,
+    bench_user,
+    build_scenarios,
+)
 from bench.seed import SeedPlan, seed
 from tasks.models import Task
 
@@ -88,7 +101,7 @@ def test_floor_refuses_what_the_product_refuses(seeded, client):
 
 def test_every_scenario_succeeds_and_fits_the_wrk_script(seeded):
     users = [bench_user(user) for user in seeded.ordinary]
-    scenarios = build_scenarios(users, bench_user(seeded.heavy, tasks_read=3))
+    scenarios = build_scenarios(users, bench_user(seeded.heavy, tasks_read=3), deep_position=15)
     assert len({scenario.name for scenario in scenarios}) == len(scenarios)
     floors = {scenario.name for scenario in scenarios if scenario.is_floor}
     for scenario in scenarios:
@@ -102,6 +115,9 @@ def test_every_scenario_succeeds_and_fits_the_wrk_script(seeded):
         # ...and the floor must agree with the product on the seeded data.
         if scenario.is_floor:
             check_floor_agrees(scenario)
+    # The deep page reached by cursor is the deep page reached by offset.
+    by_name = {scenario.name: scenario for scenario in scenarios}
+    check_same_items(by_name[DEEP_WALK], by_name[DEEP_PAGE])
 
 
 def test_the_floor_check_refuses_a_floor_that_answers_differently(seeded):
