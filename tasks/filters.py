@@ -169,15 +169,6 @@ class TaskFilter:
             "completed": F("completed"),
         }[self.params["status"]]
 
-    def count(self, queryset: QuerySet, user_id) -> int:
-        """How many tasks match: read from the user's ledger when only `status` filters,
-        counted over the filtered rows otherwise."""
-        column = self.ledger_column()
-        if column is None:
-            return queryset.count()
-        ledger = UserTaskCount.objects.filter(user_id=user_id)
-        return ledger.values_list(column, flat=True).first() or 0
-
     def page(self, queryset: QuerySet, user_id) -> dict:
         """The page the parameters ask for, in the list's shape (taskapi/pagination.py), its
         rows read straight from the database in the response's shape.
@@ -196,8 +187,8 @@ class TaskFilter:
             extra = {}
         else:
             total = None
-            ledger = UserTaskCount.objects.filter(user_id=user_id).values(n=column)[:1]
-            extra = {PAGE_TOTAL: Subquery(ledger)}
+            ledger = UserTaskCount.objects.filter(user_id=user_id).values_list(column, flat=True)
+            extra = {PAGE_TOTAL: Subquery(ledger[:1])}
         rows = self.order(matching).values(*TASK_FIELDS, **extra)
         if cursor is not None:
             page = list(self.seek(rows, cursor)[: limit + 1])
@@ -207,7 +198,7 @@ class TaskFilter:
             past_the_end = total is not None and offset >= total
             items = [] if past_the_end else list(rows[offset : offset + limit])
         if total is None:
-            total = items[0][PAGE_TOTAL] if items else self.count(matching, user_id)
+            total = items[0][PAGE_TOTAL] if items else (ledger.first() or 0)
             for item in items:
                 del item[PAGE_TOTAL]
         if cursor is None:

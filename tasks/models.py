@@ -25,6 +25,12 @@ class TaskQuerySet(models.QuerySet):
         """Tasks that are not deleted: what every route but the changes feed sees."""
         return self.filter(deleted_at__isnull=True)
 
+    def at_versions(self, versions: set[int] | None) -> "TaskQuerySet":
+        """The tasks among these at one of `versions` (what an If-Match names); all of them
+        when `versions` is None (no condition). Written into the same statement as the
+        write it guards, so no racing writer can come between the check and the write."""
+        return self if versions is None else self.filter(version__in=versions)
+
     def delete_as_tombstones(self) -> int:
         """Marks the tasks deleted, leaving tombstones for the changes feed; returns how many."""
         now = timezone.now()

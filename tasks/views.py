@@ -94,8 +94,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         task_id = self.kwargs["task_id"]
         versions = if_match_versions(request, task_id)
         task_query = self.get_queryset().filter(pk=task_id)
-        target = task_query if versions is None else task_query.filter(version__in=versions)
-        written = target.apply_changes(changes)
+        written = task_query.at_versions(versions).apply_changes(changes)
         try:
             task = task_query.get()
         except Task.DoesNotExist:
@@ -107,13 +106,10 @@ class TaskViewSet(viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         task_id = self.kwargs["task_id"]
         versions = if_match_versions(request, task_id)
-        target = self.get_queryset().filter(pk=task_id)
-        if versions is not None:
-            # The version check and the delete are one statement: no racing writer between.
-            target = target.filter(version__in=versions)
-        if target.delete_as_tombstones():
+        task_query = self.get_queryset().filter(pk=task_id)
+        if task_query.at_versions(versions).delete_as_tombstones():
             return Response(status=status.HTTP_204_NO_CONTENT)
-        if versions is not None and self.get_queryset().filter(pk=task_id).exists():
+        if versions is not None and task_query.exists():
             raise PreconditionFailed()
         raise self.missing()
 
