@@ -10,6 +10,8 @@ from django.db.models.functions import Coalesce, Length, Trim
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
+from taskapi.returning import ReturningQuerySet
+
 LIVE = models.Q(deleted_at__isnull=True)
 TITLE_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 2000
@@ -20,7 +22,7 @@ def task_etag(task_id, version: int) -> str:
     return f'"{task_id}.{version}"'
 
 
-class TaskQuerySet(models.QuerySet):
+class TaskQuerySet(ReturningQuerySet):
     def live(self) -> "TaskQuerySet":
         """Tasks that are not deleted: what every route but the changes feed sees."""
         return self.filter(deleted_at__isnull=True)
@@ -38,18 +40,20 @@ class TaskQuerySet(models.QuerySet):
             deleted_at=now, updated_at=now, version=models.F("version") + 1
         )
 
-    def apply_changes(self, changes: dict) -> int:
+    def apply_changes(self, changes: dict) -> list["Task"]:
         """Writes `changes` (field: new value) to the live tasks among these that differ in
-        any of them, with the next version; returns how many were written.
+        any of them, with the next version; returns the tasks as written (every field but
+        `change_seq` loaded), none if nothing was written.
 
         One UPDATE, so a condition on the queryset (the version an If-Match names) and the
-        write cannot be split by another writer. Only the fields given are written, so a
-        concurrent change to another field survives; a task that has every value already is
-        not written at all, and keeps its version and `updated_at`. `completed` brings
-        `completed_at` along, by the rule of Task.mark_completed.
+        write cannot be split by another writer, and it returns the rows it wrote, so no
+        read follows. Only the fields given are written, so a concurrent change to another
+        field survives; a task that has every value already is not written at all, and
+        keeps its version and `updated_at`. `completed` brings `completed_at` along, by the
+        rule of Task.mark_completed.
         """
         if not changes:
-            return 0
+            return []
         now = timezone.now()
         differs = models.Q()
         for field, value in changes.items():
@@ -57,8 +61,11 @@ class TaskQuerySet(models.QuerySet):
         values = dict(changes)
         if "completed" in values:
             values.update(Task.completion_values(values["completed"], now))
-        return self.filter(differs, deleted_at__isnull=True).update(
-            **values, updated_at=now, version=models.F("version") + 1
+        values.update(updated_at=now, version=models.F("version") + 1)
+        # SQLite's trigger numbers the change only after the row is written, too late for
+        # RETURNING to see it.
+        return self.filter(differs, deleted_at__isnull=True).update_returning(
+            values, deferred={"change_seq"}
         )
 
 

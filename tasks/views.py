@@ -85,21 +85,23 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def write(self, request, changes: dict) -> Response:
         """Applies `changes` to the path's task (if it still has a version `If-Match` names)
-        in one UPDATE, then answers the task as it now is.
+        in one UPDATE, which returns the task as written.
 
-        Nothing written means one of three things, told apart by the task as read after:
-        it is gone (404, or 412 to a conditional write), its version is not the one named
-        (412), or it already had every value (200, unchanged).
+        Nothing written means one of three things, told apart by reading the task: it is
+        gone (404, or 412 to a conditional write), its version is not the one named (412),
+        or it already had every value (200, unchanged).
         """
         task_id = self.kwargs["task_id"]
         versions = if_match_versions(request, task_id)
         task_query = self.get_queryset().filter(pk=task_id)
         written = task_query.at_versions(versions).apply_changes(changes)
+        if written:
+            return self.task_response(written[0])
         try:
             task = task_query.get()
         except Task.DoesNotExist:
             raise self.missing() from None
-        if not written and versions is not None and task.version not in versions:
+        if versions is not None and task.version not in versions:
             raise PreconditionFailed()
         return self.task_response(task)
 
