@@ -1,4 +1,5 @@
-"""The floor: the least Django can do to answer the task list and retrieve requests.
+"""The floor: the least Django can do to answer the task list, retrieve and title-change
+requests.
 
 The benchmark compares every product scenario with these views. They answer the same paths
 (under `/floor/`) with the same JSON (`{"data": {"items": [...], "pagination": {...}},
@@ -13,6 +14,13 @@ Only `limit` and `offset` are read from the query string; the list is in the pro
 default order (newest first, ties by id), and `next_cursor` is the product's own cursor for
 the next page. The total is always a COUNT(*), the original design's SQL: a product that
 found a cheaper way to its total can beat the floor.
+
+The write floor (PATCH of a title) checks the title as the product does (a string, not blank
+once trimmed, at most 255 characters) and runs the product's own write statement: one
+UPDATE ... RETURNING of the live task, with the next version, through the product's
+`update_returning`. It skips the If-Match and differs-from-stored conditions. Held against
+it, a product write shows what DRF and the write path's rules cost; held against the read
+floor (issue 5's goal), it also carries the database's price of a durable write.
 """
 
 import uuid
@@ -20,13 +28,15 @@ import uuid
 import jwt
 import orjson
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 from taskapi.views import json_error
 from tasks.filters import TaskCursor
-from tasks.models import Task
+from tasks.models import TITLE_MAX_LENGTH, Task
 from tasks.serializers import TaskSerializer
 
 FIELDS = TaskSerializer.Meta.fields
@@ -107,12 +117,32 @@ def floor_task_list(request: HttpRequest, user_id: str) -> HttpResponse:
     return envelope({"items": items, "pagination": pagination})
 
 
-@require_GET
+@csrf_exempt
+@require_http_methods(["GET", "PATCH"])
 def floor_task_detail(request: HttpRequest, user_id: str, task_id: uuid.UUID) -> HttpResponse:
     tasks = owned_tasks(request, user_id)
     if isinstance(tasks, HttpResponse):
         return tasks
-    task = tasks.filter(id=task_id).values(*FIELDS).first()
+    tasks = tasks.filter(id=task_id)
+    if request.method == "PATCH":
+        return floor_title_change(request, tasks)
+    task = tasks.values(*FIELDS).first()
     if task is None:
         return json_error(404, "Task not found.")
     return envelope(task)
+
+
+def floor_title_change(request: HttpRequest, tasks: QuerySet) -> HttpResponse:
+    try:
+        title = orjson.loads(request.body)["title"].strip()
+    except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError):
+        return json_error(422, "Send a JSON object with a string title.")
+    if not 0 < len(title) <= TITLE_MAX_LENGTH:
+        return json_error(422, f"A title is 1 to {TITLE_MAX_LENGTH} characters.")
+    written = tasks.update_returning(
+        {"title": title, "updated_at": timezone.now(), "version": F("version") + 1},
+        deferred={"change_seq"},
+    )
+    if not written:
+        return json_error(404, "Task not found.")
+    return envelope({field: getattr(written[0], field) for field in FIELDS})

@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class LoadRun:
     """What one wrk run measured, and the CPU time wrk itself used."""
 
     requests: int
+    # Where the next run of the same file starts (see bench/requests.lua: FIRST).
+    sent: int
     seconds: float
     non_2xx: int
     socket_errors: int
@@ -72,9 +75,11 @@ def run_wrk(
     seconds: int,
     connections: int,
     cpus: str | None,
+    first: int = 0,
     max_responses: int | None = None,
 ) -> LoadRun:
-    """Replays requests_file for `seconds` (or until max_responses) with one wrk thread."""
+    """Replays requests_file for `seconds` (or until max_responses) with one wrk thread,
+    from request number `first` (the `sent` of the file's previous run)."""
     wrk = require_tool("wrk", "apt-get install wrk")
     command = [
         wrk,
@@ -91,6 +96,9 @@ def run_wrk(
         base_url,
         "--",
         str(requests_file),
+        # Titles written in this run differ from every earlier run's (bench/requests.lua).
+        uuid.uuid4().hex[:8],
+        str(first),
     ]
     if max_responses is not None:
         command.append(str(max_responses))
@@ -113,6 +121,7 @@ def run_wrk(
     result = json.loads(results[-1].removeprefix(RESULT_PREFIX))
     return LoadRun(
         requests=result["requests"],
+        sent=result["sent"],
         seconds=result["duration_us"] / 1e6,
         non_2xx=result["non_2xx"],
         socket_errors=result["socket_errors"],

@@ -118,12 +118,29 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     def ratio(top: float | None, bottom: float | None) -> float | None:
         return None if top is None or bottom is None else top / bottom
 
+    def rps(name: str) -> float | None:
+        return by_name[name]["requests_per_second"] if name in by_name else None
+
     rows = [
         ("list first page, share of the floor", share("list"), ">=", 0.8),
         ("retrieve, share of the floor", share("retrieve"), ">=", 0.8),
         ("create, share of the floor", share("create"), ">=", 0.7),
         ("PATCH title, share of the floor", share("update title"), ">=", 0.7),
         ("PATCH /complete, share of the floor", share("complete toggle"), ">=", 0.7),
+        # No target, to read the two above by: the first is the most any durable write can
+        # reach of the read floor; the second what our stack costs on top of the same UPDATE.
+        (
+            "  context: write floor, share of the read floor",
+            ratio(rps("floor update title"), rps("floor retrieve")),
+            None,
+            None,
+        ),
+        (
+            "  context: PATCH title, share of the write floor",
+            ratio(rps("update title"), rps("floor update title")),
+            None,
+            None,
+        ),
         (
             "heavy user's first page p50 / ordinary user's",
             ratio(p50("heavy list"), p50("list")),
@@ -159,20 +176,25 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "goal": goal,
             "measured": round(value, 3),
-            "target": f"{comparison} {target}",
-            "met": value >= target if comparison == ">=" else value <= target,
+            "target": f"{comparison} {target}" if comparison else None,
+            "met": None if comparison is None else compare(value, comparison, target),
         }
         for goal, value, comparison, target in rows
         if value is not None
     ]
 
 
+def compare(value: float, comparison: str, target: float) -> bool:
+    return value >= target if comparison == ">=" else value <= target
+
+
 def goals_table(rows: list[dict[str, Any]]) -> str:
     header = f"{'goal (issue 5)':<52} {'measured':>9} {'target':>8}  met"
     lines = [header, "-" * len(header)]
     for row in rows:
-        met = "yes" if row["met"] else "NO"
-        lines.append(f"{row['goal']:<52} {row['measured']:>9.3g} {row['target']:>8}  {met}")
+        met = {True: "yes", False: "NO", None: "-"}[row["met"]]
+        target = row["target"] or "-"
+        lines.append(f"{row['goal']:<52} {row['measured']:>9.3g} {target:>8}  {met}")
     return "\n".join(lines)
 
 
@@ -190,8 +212,8 @@ def summary_text(results: dict[str, Any]) -> str:
         scenario_table(results["scenarios"]),
         "",
         "'cpu ms': gunicorn's CPU time per request. 'of floor': req/s as a share of the floor's "
-        "(lists: floor list; retrieve and writes: floor retrieve; heavy: the floor's same heavy "
-        "request; mix: both by share).",
+        "(lists: floor list; retrieve and writes: floor retrieve, as issue 5 asks; heavy: the "
+        "floor's same heavy request; mix: both by share).",
         "",
         cpu_table(results["scenarios"]),
     ]

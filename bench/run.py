@@ -136,7 +136,11 @@ def server_environment(workers: int) -> dict[str, str]:
 
 
 def timed_run(
-    server: GunicornServer, scenario_file: Path, options: argparse.Namespace, seconds: int
+    server: GunicornServer,
+    scenario_file: Path,
+    options: argparse.Namespace,
+    seconds: int,
+    first: int,
 ) -> tuple[LoadRun, dict[str, float]]:
     """One wrk run, and the cores that gunicorn, PostgreSQL, Redis, wrk and anything else kept
     busy."""
@@ -152,6 +156,7 @@ def timed_run(
         seconds=seconds,
         connections=options.connections,
         cpus=options.load_cpus,
+        first=first,
     )
     cpu = {
         "gunicorn": server.cpu_seconds() - server_before,
@@ -164,20 +169,28 @@ def timed_run(
 
 
 def run_scenarios(
-    scenarios: list[Scenario], files: dict[str, Path], options: argparse.Namespace, mode: Mode
+    scenarios: list[Scenario],
+    files: dict[str, Path],
+    positions: dict[Path, int],
+    options: argparse.Namespace,
+    mode: Mode,
 ) -> dict[str, tuple[LoadRun, dict[str, float]]]:
-    """Warms up and times every scenario against one gunicorn."""
+    """Warms up and times every scenario against one gunicorn. `positions` holds, per
+    requests file, where its next run starts (so toggles carry on where the last run left
+    their tasks); updated as the runs go."""
     measured = {}
     env = server_environment(gunicorn_workers())
     with GunicornServer(env, cpus=options.server_cpus, log_path=SERVER_LOG) as server:
         for scenario in scenarios:
             print(f"  {scenario.name}...", flush=True)
+            file = files[scenario.name]
             warmup = run_wrk(
                 server.base_url,
-                files[scenario.name],
+                file,
                 seconds=mode.warmup_seconds,
                 connections=options.connections,
                 cpus=options.load_cpus,
+                first=positions.get(file, 0),
             )
             if warmup.errors:
                 raise BenchmarkFailed(
@@ -185,13 +198,18 @@ def run_scenarios(
                     f"errors, {warmup.timeouts} timeouts in warm-up{server.log_tail()}"
                 )
             measured[scenario.name] = timed_run(
-                server, files[scenario.name], options, options.seconds or mode.seconds
+                server, file, options, options.seconds or mode.seconds, first=warmup.sent
             )
+            positions[file] = measured[scenario.name][0].sent
     return measured
 
 
 def memory_check(
-    scenario: Scenario, scenario_file: Path, options: argparse.Namespace, mode: Mode
+    scenario: Scenario,
+    scenario_file: Path,
+    first: int,
+    options: argparse.Namespace,
+    mode: Mode,
 ) -> dict[str, Any]:
     """A lone worker's resident memory at boot and after each checkpoint's responses."""
     env = server_environment(workers=1)
@@ -208,8 +226,10 @@ def memory_check(
                 seconds=3600,
                 connections=8,
                 cpus=options.load_cpus,
+                first=first,
                 max_responses=target - served,
             )
+            first = run.sent
             if run.errors:
                 raise BenchmarkFailed(f"memory check: {run.errors} errors{server.log_tail()}")
             served += run.requests
@@ -304,11 +324,19 @@ def benchmark(
             floors = {"list": by_name["floor list"], "heavy list": by_name["floor heavy list"]}
             pgbench = pgbench_runs(floors, Path(directory), options, mode)
         print(f"timing {len(scenarios)} scenarios, {options.seconds or mode.seconds} s each:")
-        measured = run_scenarios(scenarios, files, options, mode)
+        positions: dict[Path, int] = {}
+        measured = run_scenarios(scenarios, files, positions, options, mode)
         memory = None
         if not options.no_memory:
             print("memory check...", flush=True)
-            memory = memory_check(by_name[MEMORY_SCENARIO], files[MEMORY_SCENARIO], options, mode)
+            memory_file = files[MEMORY_SCENARIO]
+            memory = memory_check(
+                by_name[MEMORY_SCENARIO],
+                memory_file,
+                positions.get(memory_file, 0),
+                options,
+                mode,
+            )
 
     floor_names = {scenario.name for scenario in scenarios if scenario.is_floor}
     floor_rps = {name: measured[name][0].requests_per_second for name in floor_names}

@@ -99,6 +99,45 @@ def test_floor_refuses_what_the_product_refuses(seeded, client):
     assert client.get(other_task, headers=bearer(user)).status_code == 404
 
 
+def test_floor_title_change_answers_the_task_the_product_then_reads(seeded, client):
+    user = bench_user(seeded.ordinary[0])
+    path = f"/api/{user.id}/tasks/{user.read_task_ids[0]}"
+    before = client.get(path, headers=bearer(user)).json()["data"]
+
+    floor = client.patch(
+        FLOOR_PREFIX + path, {"title": "  Renamed  "}, "application/json", headers=bearer(user)
+    )
+
+    product = client.get(path, headers=bearer(user))
+    assert floor.status_code == product.status_code == 200
+    assert floor.json() == product.json()
+    assert floor.json()["data"] == {
+        **before,
+        "title": "Renamed",
+        "version": before["version"] + 1,
+        "updated_at": floor.json()["data"]["updated_at"],
+    }
+    assert floor.json()["data"]["updated_at"] > before["updated_at"]
+
+
+def test_floor_title_change_refuses_what_the_product_refuses(seeded, client):
+    user, other = bench_user(seeded.ordinary[0]), bench_user(seeded.ordinary[1])
+    path = f"{FLOOR_PREFIX}/api/{user.id}/tasks/{user.read_task_ids[0]}"
+
+    def patch(task_path: str, body: str, headers: dict) -> int:
+        return client.patch(task_path, body, "application/json", headers=headers).status_code
+
+    assert patch(path, '{"title": "x"}', {}) == 401
+    assert patch(path, '{"title": "   "}', bearer(user)) == 422
+    assert patch(path, '{"title": 5}', bearer(user)) == 422
+    assert patch(path, json.dumps({"title": "x" * 256}), bearer(user)) == 422
+    assert patch(path, "[]", bearer(user)) == 422
+    assert patch(path, "not json", bearer(user)) == 422
+    other_task = f"{FLOOR_PREFIX}/api/{user.id}/tasks/{other.read_task_ids[0]}"
+    assert patch(other_task, '{"title": "x"}', bearer(user)) == 404
+    assert Task.objects.get(pk=other.read_task_ids[0]).version == 1
+
+
 def test_every_scenario_succeeds_and_fits_the_wrk_script(seeded):
     users = [bench_user(user) for user in seeded.ordinary]
     scenarios = build_scenarios(users, bench_user(seeded.heavy, tasks_read=3), deep_position=15)
@@ -138,7 +177,7 @@ wrk = {
 }
 dofile(arg[1])
 setup({ get = function(self, name) return _G[name] end })
-init({ arg[2], "3" })
+init({ arg[2], "r1", "1", "3" })
 for _ = 1, 4 do print(request()) end
 response(200, {}, ""); response(404, {}, ""); response(201, {}, "")
 print(stopped)
@@ -156,7 +195,7 @@ def test_wrk_script_replays_requests_and_reports_json(tmp_path: Path):
     requests_file = tmp_path / "requests.tsv"
     requests_file.write_text(
         "GET\t/api/u/tasks\ttoken-a\t\n"
-        'PATCH\t/api/u/tasks/t/complete\ttoken-b\t{"completed": $toggle, "n": $n}\n'
+        'PATCH\t/api/u/tasks/t/complete\ttoken-b\t{"completed": $toggle, "n": $n, "r": "$run"}\n'
     )
     harness = tmp_path / "harness.lua"
     harness.write_text(LUA_HARNESS)
@@ -167,11 +206,12 @@ def test_wrk_script_replays_requests_and_reports_json(tmp_path: Path):
         check=True,
     ).stdout.splitlines()
 
+    # The run starts at request 1 (FIRST), where an earlier run of the file stopped.
     assert output[:6] == [
+        'PATCH /api/u/tasks/t/complete Bearer token-b {"completed": true, "n": 2, "r": "r1"}',
         "GET /api/u/tasks Bearer token-a -",
-        'PATCH /api/u/tasks/t/complete Bearer token-b {"completed": true, "n": 2}',
+        'PATCH /api/u/tasks/t/complete Bearer token-b {"completed": false, "n": 4, "r": "r1"}',
         "GET /api/u/tasks Bearer token-a -",
-        'PATCH /api/u/tasks/t/complete Bearer token-b {"completed": false, "n": 4}',
         "BENCH_STOPPED",
         "true",
     ]
@@ -179,6 +219,7 @@ def test_wrk_script_replays_requests_and_reports_json(tmp_path: Path):
     assert prefix == "BENCH_RESULT"
     assert json.loads(result) == {
         "requests": 3,
+        "sent": 5,
         "duration_us": 2000000,
         "non_2xx": 1,
         "socket_errors": 1,
