@@ -25,7 +25,7 @@ def task_etag(task_id, version: int) -> str:
 class TaskQuerySet(ReturningQuerySet):
     def live(self) -> "TaskQuerySet":
         """Tasks that are not deleted: what every route but the changes feed sees."""
-        return self.filter(deleted_at__isnull=True)
+        return self.filter(LIVE)
 
     def at_versions(self, versions: set[int] | None) -> "TaskQuerySet":
         """The tasks among these at one of `versions` (what an If-Match names); all of them
@@ -36,9 +36,7 @@ class TaskQuerySet(ReturningQuerySet):
     def delete_as_tombstones(self) -> int:
         """Marks the tasks deleted, leaving tombstones for the changes feed; returns how many."""
         now = timezone.now()
-        return self.filter(deleted_at__isnull=True).update(
-            deleted_at=now, updated_at=now, version=models.F("version") + 1
-        )
+        return self.live().update(deleted_at=now, updated_at=now, version=models.F("version") + 1)
 
     def apply_changes(self, changes: dict) -> list["Task"]:
         """Writes `changes` (field: new value) to the live tasks among these that differ in
@@ -64,9 +62,7 @@ class TaskQuerySet(ReturningQuerySet):
         values.update(updated_at=now, version=models.F("version") + 1)
         # SQLite's trigger numbers the change only after the row is written, too late for
         # RETURNING to see it.
-        return self.filter(differs, deleted_at__isnull=True).update_returning(
-            values, deferred={"change_seq"}
-        )
+        return self.filter(LIVE, differs).update_returning(values, deferred={"change_seq"})
 
 
 class Task(models.Model):

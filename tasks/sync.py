@@ -100,7 +100,7 @@ def changes_page(user_id, since: SyncCursor | None, limit: int, fields: list[str
     """The page of changes after `since` (everything live, without it)."""
     rows = Task.objects.filter(user_id=user_id)
     if since is None:
-        rows = rows.filter(deleted_at__isnull=True)
+        rows = rows.live()
     else:
         check_not_expired(since, user_id)
         rows = rows.filter(change_seq__gt=since.change)

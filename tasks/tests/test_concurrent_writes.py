@@ -2,7 +2,8 @@
 
 Each round, two clients send their PATCH at the same moment (a barrier releases both
 threads together). An update is one UPDATE that writes only the fields the request sends, so
-neither change is lost, and each answer is read after its write, so the later one shows both.
+neither change is lost, and each answer is the row as its UPDATE left it, so the later one
+shows both.
 SQLite serialises every writer, so these run on PostgreSQL only.
 """
 
