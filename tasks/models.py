@@ -181,7 +181,8 @@ class UserTaskCount(models.Model):
       millisecond or transactions that began in another order. (SQLite runs one writer at
       a time, which gives the same guarantee.)
     - `purged_through` is the highest change number of a purged tombstone: a sync cursor
-      from before it may have missed a deletion, and is refused.
+      from before it may have missed a deletion, and is refused (unless the deletion came
+      before the client's full sync began; see tasks/sync.py).
     """
 
     user = models.OneToOneField(

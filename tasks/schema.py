@@ -74,7 +74,11 @@ ChangesPageSerializer = inline_serializer(
     {
         "tasks": TaskSerializer(many=True, help_text="Created or changed, oldest change first."),
         "deleted": serializers.ListField(
-            child=serializers.UUIDField(), help_text="Ids of tasks deleted since the cursor."
+            child=serializers.UUIDField(),
+            help_text=(
+                "Ids of tasks deleted since the cursor. The later pages of a full sync may "
+                "name tasks deleted before it began, which you never received: ignore them."
+            ),
         ),
         "next_cursor": serializers.CharField(help_text="Pass as `since` next time."),
         "has_more": serializers.BooleanField(help_text="Call again at once with next_cursor."),

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from conftest import bearer_client
 from tasks.models import Task
-from tasks.sync import SyncCursor
+from tasks.sync import LedgerSnapshot, SyncCursor
 from tasks.tests.factories import TaskFactory
 
 
@@ -169,6 +169,121 @@ def test_purging_keeps_recent_tombstones(auth_client, user):
     assert Task.objects.filter(pk=task.pk).exists()
 
 
+def create(client, user, title: str) -> dict:
+    return client.post(tasks_url(user), {"title": title}, format="json").json()["data"]
+
+
+def purge_as_expired(task_id) -> None:
+    """Ages the tombstone past the retention and runs the daily purge."""
+    Task.objects.filter(pk=task_id).update(deleted_at=timezone.now() - timedelta(days=31))
+    call_command("purge_expired")
+
+
+def test_a_full_sync_hands_out_the_latest_change_so_an_earlier_deletion_is_not_replayed(
+    auth_client, user
+):
+    kept = create(auth_client, user, "X")
+    gone = create(auth_client, user, "Y")
+    auth_client.delete(tasks_url(user, gone["id"]))
+
+    full = changes(auth_client, user)
+    then = changes(auth_client, user, since=full["next_cursor"])
+
+    assert [task["id"] for task in full["tasks"]] == [kept["id"]]
+    assert then == {
+        "tasks": [],
+        "deleted": [],
+        "next_cursor": then["next_cursor"],
+        "has_more": False,
+    }
+
+
+def test_a_full_sync_after_a_purge_hands_out_a_cursor_that_is_not_expired(auth_client, user):
+    create(auth_client, user, "X")
+    gone = create(auth_client, user, "Y")
+    auth_client.delete(tasks_url(user, gone["id"]))
+    purge_as_expired(gone["id"])
+
+    full = changes(auth_client, user)
+    response = auth_client.get(f"/api/{user.pk}/tasks/changes", {"since": full["next_cursor"]})
+
+    assert response.status_code == 200
+    assert response.json()["data"]["tasks"] == response.json()["data"]["deleted"] == []
+
+
+def test_a_full_sync_in_pages_after_a_purge_is_never_refused_and_ends_on_the_latest_change(
+    auth_client, user
+):
+    first = create(auth_client, user, "first")
+    gone = create(auth_client, user, "gone")
+    last = create(auth_client, user, "last")
+    auth_client.delete(tasks_url(user, gone["id"]))
+    purge_as_expired(gone["id"])
+    replica = Replica(auth_client, user)
+
+    replica.sync(limit=1)
+    create(auth_client, user, "after the walk")
+
+    assert set(replica.tasks) == {first["id"], last["id"]}
+    assert [
+        task["title"] for task in changes(auth_client, user, since=replica.cursor)["tasks"]
+    ] == ["after the walk"]
+
+
+def test_a_walk_that_held_a_task_whose_tombstone_was_purged_must_resync(auth_client, user):
+    held = create(auth_client, user, "held")
+    create(auth_client, user, "not yet listed")
+    page = changes(auth_client, user, limit=1)
+    auth_client.delete(tasks_url(user, held["id"]))
+    purge_as_expired(held["id"])
+
+    response = auth_client.get(f"/api/{user.pk}/tasks/changes", {"since": page["next_cursor"]})
+
+    assert page["has_more"] is True
+    assert response.status_code == 410
+    assert response.json()["error"]["code"] == "CURSOR_EXPIRED"
+
+
+def test_a_change_committed_after_the_ledger_was_read_waits_for_the_next_page(
+    auth_client, user, monkeypatch
+):
+    create(auth_client, user, "before")
+    snapshot = LedgerSnapshot.read(user.pk)
+    create(auth_client, user, "in between")
+    monkeypatch.setattr(LedgerSnapshot, "read", classmethod(lambda cls, user_id: snapshot))
+
+    full = changes(auth_client, user)
+    monkeypatch.undo()
+    then = changes(auth_client, user, since=full["next_cursor"])
+
+    assert [task["title"] for task in full["tasks"]] == ["before"]
+    assert [task["title"] for task in then["tasks"]] == ["in between"]
+
+
+@pytest.mark.parametrize("then_created", [False, True], ids=["nothing else", "a later task"])
+def test_a_purge_that_commits_while_a_page_is_read_is_never_missed(
+    auth_client, user, monkeypatch, then_created
+):
+    held = create(auth_client, user, "held")
+    cursor = changes(auth_client, user)["next_cursor"]
+    auth_client.delete(tasks_url(user, held["id"]))
+    if then_created:
+        create(auth_client, user, "later")
+    before_the_purge = LedgerSnapshot.read(user.pk)
+    purge_as_expired(held["id"])
+    reads = iter([before_the_purge])
+    real_read = LedgerSnapshot.read.__func__
+    monkeypatch.setattr(
+        LedgerSnapshot,
+        "read",
+        classmethod(lambda cls, user_id: next(reads, None) or real_read(cls, user_id)),
+    )
+
+    response = auth_client.get(f"/api/{user.pk}/tasks/changes", {"since": cursor})
+
+    assert response.status_code == 410
+
+
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_client_syncing_during_concurrent_writes_misses_nothing(user):
@@ -213,3 +328,62 @@ def test_a_client_syncing_during_concurrent_writes_misses_nothing(user):
     reader.sync()
 
     assert reader.tasks == server_state(bearer_client(user), user)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_full_syncs_racing_writers_and_deleters_converge_with_one_incremental_sync(user):
+    """Full syncs walked in small pages while tasks are created, changed and deleted: none is
+    refused, and after the writers stop one incremental sync brings each replica to the
+    server's state. A replica may be told of a deletion of a task it never received (one
+    deleted before its full sync began); dropping an id it does not hold is a no-op."""
+    seed = [TaskFactory(user=user).pk for _ in range(20)]
+    replicas: list[Replica] = []
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        client, chooser = bearer_client(user), random.Random(number)
+        try:
+            for _ in range(40):
+                choice = chooser.random()
+                if choice < 0.4:
+                    client.post(tasks_url(user), {"title": f"w{number}"}, format="json")
+                elif choice < 0.7:
+                    client.patch(
+                        tasks_url(user, chooser.choice(seed)),
+                        {"title": f"w{number}-{chooser.random()}"},
+                        format="json",
+                    )
+                else:
+                    client.delete(tasks_url(user, chooser.choice(seed)))
+        finally:
+            connection.close()
+
+    def full_syncs() -> None:
+        try:
+            while not stop.is_set():
+                replica = Replica(bearer_client(user), user)
+                replica.sync(limit=3)
+                replicas.append(replica)
+        except BaseException as failure:  # reported below, with the thread's own traceback
+            failures.append(failure)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    syncers = [threading.Thread(target=full_syncs) for _ in range(2)]
+    for thread in syncers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in syncers:
+        thread.join()
+
+    assert failures == []
+    assert len(replicas) >= 2
+    expected = server_state(bearer_client(user), user)
+    for replica in replicas:
+        replica.sync()
+        assert replica.tasks == expected
