@@ -9,8 +9,10 @@ class FieldsBuiltOnce:
     DRF builds every field afresh for every serializer instance: a deep copy of each declared
     field (which runs its constructor again) and, for a ModelSerializer, the model
     introspection behind the others. For a task write that was about half a millisecond, as
-    much as its SQL. These fields keep no per-instance state but what `bind()` sets on the
-    copy (name, parent, label), so one build per class serves every request.
+    much as its SQL. A field's per-instance state is what `bind()` sets on the copy (name,
+    parent, label) and the two containers a caller may change in place, its validators and
+    its error messages, which each copy gets its own of; so one build per class serves every
+    request, and a validator added for one request is not there for the next.
     """
 
     def get_fields(self):
@@ -20,4 +22,11 @@ class FieldsBuiltOnce:
             # Two threads may both build them the first time; either result is right.
             fields = super().get_fields()
             cls._fields_built_once = fields
-        return {name: copy.copy(field) for name, field in fields.items()}
+        return {name: copy_of(field) for name, field in fields.items()}
+
+
+def copy_of(field):
+    clone = copy.copy(field)
+    clone.validators = list(field.validators)
+    clone.error_messages = dict(field.error_messages)
+    return clone

@@ -1,5 +1,7 @@
 """FieldsBuiltOnce: fields built once per serializer class, yet each instance's its own."""
 
+from rest_framework import serializers
+
 from tasks.filters import TaskListQuery
 from tasks.serializers import TaskSerializer
 
@@ -31,3 +33,21 @@ def test_query_parameters_validated_one_after_another_do_not_share_state():
     assert right.is_valid()
     assert right.validated_data["limit"] == 5
     assert list(wrong.errors) == ["limit"]
+
+
+def test_a_validator_or_message_added_to_one_instance_does_not_reach_the_next():
+    def no_x(value):
+        if "x" in value:
+            raise serializers.ValidationError("No x.")
+
+    tampered = TaskSerializer(data={"title": "x", "completed": "yes"})
+    tampered.fields["title"].validators.append(no_x)
+    tampered.fields["completed"].error_messages["invalid"] = "Changed for one request."
+    later = TaskSerializer(data={"title": "x", "completed": "yes"})
+
+    assert not tampered.is_valid()
+    assert tampered.errors["title"] == ["No x."]
+    assert tampered.errors["completed"] == ["Changed for one request."]
+    assert not later.is_valid()
+    assert "title" not in later.errors
+    assert later.errors["completed"] != ["Changed for one request."]
