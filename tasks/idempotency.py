@@ -16,7 +16,8 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from tasks.models import IdempotentRequest, task_etag
+from tasks.etags import task_etag
+from tasks.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 WELL_FORMED_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")

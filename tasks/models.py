@@ -11,15 +11,11 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from taskapi.returning import ReturningQuerySet
+from tasks.etags import task_etag
 
 LIVE = models.Q(deleted_at__isnull=True)
 TITLE_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 2000
-
-
-def task_etag(task_id, version: int) -> str:
-    """A task's strong entity tag: its id and version (parsed back in tasks/preconditions)."""
-    return f'"{task_id}.{version}"'
 
 
 class TaskQuerySet(ReturningQuerySet):

@@ -1,11 +1,12 @@
 """Conditional requests on a task: `If-None-Match` for reads, `If-Match` for writes.
 
-A task's ETag is strong: `"<id>.<version>"`. Comparison for If-Match is strong (a weak tag
+A task's ETag is strong (tasks/etags.py). Comparison for If-Match is strong (a weak tag
 `W/"..."` never matches); for If-None-Match it is weak, as RFC 9110 says.
 """
 
 from django.utils.http import parse_etags
 
+from tasks.etags import version_in_etag
 from tasks.models import Task
 
 
@@ -25,13 +26,8 @@ def if_match_versions(request, task_id) -> set[int] | None:
     tags = _tags(request, "If-Match")
     if tags is None or "*" in tags:
         return None
-    versions = set()
-    prefix = f'"{task_id}.'
-    for tag in tags:
-        if tag.startswith(prefix) and tag.endswith('"'):
-            number = tag[len(prefix) : -1]
-            if number.isdecimal() and len(number) < 12:
-                versions.add(int(number))
+    versions = {version_in_etag(tag, task_id) for tag in tags}
+    versions.discard(None)
     return versions
 
 
