@@ -25,13 +25,11 @@ BEARER_CHALLENGE = 'Bearer realm="api"'
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body is too large."
-    default_code = "payload_too_large"
 
 
 def payload_too_large() -> PayloadTooLarge:
@@ -43,21 +41,21 @@ def payload_too_large() -> PayloadTooLarge:
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "The resource has changed since you read it (If-Match did not match)."
-    default_code = "precondition_failed"
 
 
 class CursorExpired(exceptions.APIException):
     status_code = status.HTTP_410_GONE
     default_detail = "This sync cursor is too old; start a full resync without `since`."
-    default_code = "cursor_expired"
 
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is temporarily unavailable; try again shortly."
-    default_code = "service_unavailable"
 
 
+# The contract's error code is a function of the status alone, so the exceptions above carry
+# no `default_code`: DRF's own codes (`not_authenticated`, `throttled`, ...) never reach a
+# client either.
 ERROR_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
