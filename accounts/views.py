@@ -17,7 +17,8 @@ from accounts.serializers import (
     TokenRefreshSerializer,
     UserSerializer,
 )
-from taskapi.throttling import ClientIPRateThrottle, LoginEmailRateThrottle
+from accounts.throttling import LoginEmailRateThrottle
+from taskapi.throttling import ClientIPRateThrottle
 
 
 class PublicAuthView(APIView):

@@ -6,13 +6,14 @@ without its secrets.
 """
 
 import os
-import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
+
+from taskapi.rates import Rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -221,11 +222,12 @@ THROTTLE_RATES = {
     "login_email": env_str("THROTTLE_LOGIN_EMAIL_RATE", "5/minute"),
 }
 for _scope, _rate in THROTTLE_RATES.items():
-    if not re.fullmatch(r"\d+/(s|second|min|minute|h|hour|day)", _rate):
-        raise ImproperlyConfigured(
-            f"Throttle rate for {_scope} must look like 20/minute (s, min, h or day), not {_rate!r}"
-        )
+    try:
+        Rate.parse(_rate)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"Throttle rate for {_scope} {error}") from None
 # How many proxies in front of the service append to X-Forwarded-For; 0 ignores the header.
+# DRF's throttles read it as NUM_PROXIES (below) to find the client's address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Security -------------------------------------------------------------------------------
@@ -265,6 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["taskapi.parsers.JSONObjectParser"],
     "EXCEPTION_HANDLER": "taskapi.exceptions.envelope_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["taskapi.throttling.UserRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "iso-8601",

@@ -10,7 +10,6 @@ Windows are fixed (aligned to the epoch), the simplest scheme whose count is exa
 can spend two windows' worth across a boundary, which the limits' defaults allow for.
 """
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -19,23 +18,9 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import normalize_email
+from taskapi.rates import Rate
 
 logger = logging.getLogger(__name__)
-
-PERIODS = {"s": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "day": 86400}
-
-
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    period: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Rate":
-        """`"20/minute"`, `"5/min"`, `"1000/h"`: a count per period."""
-        count, _, period = text.partition("/")
-        return cls(int(count), PERIODS[period.strip().lower()])
 
 
 @dataclass(frozen=True)
@@ -45,21 +30,6 @@ class RateLimitState:
     limit: int
     remaining: int
     reset: int
-
-
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the X-Forwarded-For entry written by the
-    outermost of the TRUSTED_PROXY_COUNT proxies in front of the service.
-
-    Without trusted proxies X-Forwarded-For is ignored, since any client can send one.
-    """
-    trusted = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if trusted and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-min(trusted, len(hops))]
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 class FixedWindowThrottle(BaseThrottle):
@@ -128,17 +98,7 @@ class ClientIPRateThrottle(FixedWindowThrottle):
     rate_setting = "auth_ip"
 
     def get_key(self, request, view) -> str | None:
-        return f"{view.throttle_scope}:{client_ip(request)}"
-
-
-class LoginEmailRateThrottle(FixedWindowThrottle):
-    """Sign-in attempts per email address, to slow password guessing spread over many IPs."""
-
-    rate_setting = "login_email"
-
-    def get_key(self, request, view) -> str | None:
-        email = request.data.get("email")
-        if not isinstance(email, str) or not email:
-            return None
-        # Hashed: addresses stay out of the cache, and any length makes a short key.
-        return hashlib.sha256(normalize_email(email).encode("utf-8", "replace")).hexdigest()
+        # DRF's get_ident: REMOTE_ADDR, or the X-Forwarded-For entry written by the outermost
+        # of the NUM_PROXIES (TRUSTED_PROXY_COUNT) proxies; without proxies the header is
+        # ignored, since any client can send one.
+        return f"{view.throttle_scope}:{self.get_ident(request)}"

@@ -149,7 +149,7 @@ def test_spending_one_auth_endpoints_budget_leaves_the_others_untouched(settings
 @pytest.mark.django_db
 def test_x_forwarded_for_is_ignored_when_no_proxy_is_trusted(settings, api_client):
     set_rates(settings, auth_ip="2/minute")
-    settings.TRUSTED_PROXY_COUNT = 0
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
 
     statuses = [
         api_client.post(
@@ -177,7 +177,7 @@ def test_behind_trusted_proxies_the_address_the_outermost_one_saw_is_the_client(
     """Each proxy appends the address it was called from, so only the last `proxies` entries
     are trustworthy; whatever the client wrote before them is ignored."""
     set_rates(settings, auth_ip="2/minute")
-    settings.TRUSTED_PROXY_COUNT = proxies
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}
 
     def post(forged: str, client: str) -> int:
         return api_client.post(
