@@ -1,5 +1,6 @@
 # The two commands: `make run` serves the API on http://127.0.0.1:8000 (SQLite, no setup);
-# `make test` runs the whole test suite. Both create .venv and install what they need on first use.
+# `make test` checks the import layers (pyproject.toml), then runs the whole test suite.
+# Both create .venv and install what they need on first use.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -21,12 +22,14 @@ run: $(BIN)/.installed
 	$(BIN)/gunicorn taskapi.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: $(BIN)/.installed
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import User, normalize_email
 from taskapi.exceptions import Conflict
-from tasks.fields import StrictCharField, StrictEmailField, StrictURLField
+from taskapi.fields import StrictCharField, StrictEmailField, StrictURLField
 
 INVALID_CREDENTIALS = "Invalid email or password."
 

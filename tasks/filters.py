@@ -12,9 +12,9 @@ from django.db.models.expressions import CombinedExpression
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from taskapi.fields import DateOrDateTimeBoundField, QueryIntegerField, StrictCharField
 from taskapi.pagination import page_payload
 from taskapi.query import QueryParameters
-from tasks.fields import DateOrDateTimeBoundField, QueryIntegerField, StrictCharField
 from tasks.models import UserTaskCount
 from tasks.serializers import TaskSerializer
 

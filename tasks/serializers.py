@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
+from taskapi.fields import StrictBooleanField, StrictCharField, StrictDateTimeField
 from taskapi.serializers import FieldsBuiltOnce
-from tasks.fields import StrictBooleanField, StrictCharField, StrictDateTimeField
 from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
 
 

@@ -43,8 +43,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from taskapi.exceptions import CursorExpired
+from taskapi.fields import QueryIntegerField
 from taskapi.query import QueryParameters
-from tasks.fields import QueryIntegerField
 from tasks.models import Task, UserTaskCount
 
 MAX_LIMIT = 1000
