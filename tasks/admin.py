@@ -35,13 +35,17 @@ class TaskAdmin(admin.ModelAdmin):
         return super().get_queryset(request).live()
 
     def save_model(self, request, obj, form, change):
-        if "completed" in form.changed_data:
-            # The form already set `completed`; restore it so mark_completed sees the change.
-            done = obj.completed
-            obj.completed = form.initial.get("completed", False)
-            obj.mark_completed(done)
-        if change and form.changed_data:
-            obj.version += 1
+        """Writes as the API does, so that the version, `updated_at`, `completed_at` and the
+        change number follow the same rules whoever edits: an edit is the queryset's one
+        write (TaskQuerySet.apply_changes) of the fields the form changed, and an addition
+        takes its completion through Task.mark_completed."""
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            Task.objects.filter(pk=obj.pk).apply_changes(changes)
+            return
+        # The form already set `completed`; start from open so mark_completed stamps it.
+        done, obj.completed = obj.completed, False
+        obj.mark_completed(done)
         super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj):

@@ -194,3 +194,64 @@ def test_deleting_in_the_admin_leaves_a_tombstone_for_sync_clients(admin_client)
     assert task.deleted_at is not None
     assert task.version == 2
     assert admin_client.get(f"/admin/tasks/task/{task.pk}/change/").status_code == 302
+
+
+def change_form(task, **fields) -> dict:
+    return {
+        "user": task.user_id,
+        "title": task.title,
+        "description": task.description or "",
+        "due_date_0": "",
+        "due_date_1": "",
+        **({"completed": "on"} if task.completed else {}),
+        **fields,
+    }
+
+
+def test_an_admin_edit_is_one_change_of_the_task_as_an_api_edit_would_be(admin_client):
+    task = TaskFactory(title="Water the plants")
+    before = Task.objects.get(pk=task.pk)
+
+    response = admin_client.post(
+        f"{CHANGELIST}{task.pk}/change/", change_form(task, title="Water the garden")
+    )
+
+    after = Task.objects.get(pk=task.pk)
+    assert response.status_code == 302
+    assert (after.title, after.version) == ("Water the garden", before.version + 1)
+    assert after.updated_at > before.updated_at
+    assert after.change_seq > before.change_seq
+
+
+def test_saving_an_unchanged_task_in_the_admin_writes_nothing(admin_client):
+    task = TaskFactory(title="Water the plants")
+    before = Task.objects.get(pk=task.pk)
+
+    response = admin_client.post(f"{CHANGELIST}{task.pk}/change/", change_form(task))
+
+    after = Task.objects.get(pk=task.pk)
+    assert response.status_code == 302
+    assert (after.version, after.updated_at, after.change_seq) == (
+        before.version,
+        before.updated_at,
+        before.change_seq,
+    )
+
+
+def test_adding_a_completed_task_in_the_admin_stamps_completed_at(admin_client, user):
+    response = admin_client.post(
+        f"{CHANGELIST}add/",
+        {
+            "user": user.pk,
+            "title": "Done already",
+            "description": "",
+            "due_date_0": "",
+            "due_date_1": "",
+            "completed": "on",
+        },
+    )
+
+    task = Task.objects.get(title="Done already")
+    assert response.status_code == 302
+    assert (task.completed, task.version) == (True, 1)
+    assert task.completed_at is not None
