@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -254,7 +255,26 @@ CORS_ALLOWED_ORIGINS = env_list(
 )
 # Bearer tokens travel in a header, never in cookies, so CORS needs no credentials.
 CORS_ALLOW_CREDENTIALS = False
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Location"]
+# A browser sends no header outside the CORS safelist unless the preflight allows it: the
+# conditional writes and reads, idempotent creates and a client's own request id.
+CORS_ALLOW_HEADERS = [
+    *default_cors_headers,
+    "if-match",
+    "if-none-match",
+    "idempotency-key",
+    "x-request-id",
+]
+# And a script reads no response header outside the safelist unless it is exposed.
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Location",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
 
 # --- REST framework and JWT -----------------------------------------------------------------
 

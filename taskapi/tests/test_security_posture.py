@@ -231,13 +231,80 @@ def test_a_preflight_from_any_other_origin_gets_no_cors_headers(client):
 
 
 @pytest.mark.django_db
-def test_an_allowed_origin_can_read_the_request_id_and_location_headers(client):
+@pytest.mark.parametrize(
+    ("method", "header"),
+    [("GET", "If-None-Match"), ("PATCH", "If-Match"), ("POST", "Idempotency-Key")],
+)
+def test_a_preflight_from_an_allowed_origin_allows_the_conditional_and_idempotency_headers(
+    client, user, method, header
+):
     with override_settings(CORS_ALLOWED_ORIGINS=[APP_ORIGIN]):
-        response = client.get("/health", headers={"Origin": APP_ORIGIN})
+        response = client.options(
+            f"/api/{user.pk}/tasks",
+            headers={
+                "Origin": APP_ORIGIN,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": f"authorization, content-type, {header.lower()}",
+            },
+        )
 
+    assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
-    assert response.headers["Access-Control-Expose-Headers"] == "X-Request-ID, Location"
+    assert method in response.headers["Access-Control-Allow-Methods"].split(", ")
+    assert response.headers["Access-Control-Allow-Headers"].split(", ") == [
+        "accept",
+        "authorization",
+        "content-type",
+        "user-agent",
+        "x-csrftoken",
+        "x-requested-with",
+        "if-match",
+        "if-none-match",
+        "idempotency-key",
+        "x-request-id",
+    ]
     assert_no_credentialed_wildcard(response)
+
+
+@pytest.mark.django_db
+def test_an_allowed_origin_can_read_the_etag_replay_rate_limit_and_request_id_headers(
+    auth_client, user
+):
+    def create_with_key():
+        return auth_client.post(
+            f"/api/{user.pk}/tasks",
+            {"title": "Written offline"},
+            format="json",
+            headers={"Origin": APP_ORIGIN, "Idempotency-Key": "offline-1"},
+        )
+
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP_ORIGIN]):
+        create_with_key()
+        retry = create_with_key()
+
+    assert retry.status_code == 201
+    assert retry.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
+    assert retry.headers["Access-Control-Expose-Headers"].split(", ") == [
+        "ETag",
+        "Location",
+        "X-Request-ID",
+        "Idempotent-Replayed",
+        "Retry-After",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+    ]
+    # Every exposed header but Retry-After (a 429's) is on this answer for a script to read.
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert {
+        "ETag",
+        "Location",
+        "X-Request-ID",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+    } <= set(retry.headers)
+    assert_no_credentialed_wildcard(retry)
 
 
 def test_production_cors_allows_only_the_configured_origin(production_server):
