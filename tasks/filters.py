@@ -15,7 +15,7 @@ from rest_framework import serializers
 from taskapi.fields import DateOrDateTimeBoundField, QueryIntegerField, StrictCharField
 from taskapi.pagination import page_payload
 from taskapi.query import QueryParameters
-from tasks.models import UserTaskCount
+from tasks.models import TaskLedger
 from tasks.serializers import TaskSerializer
 
 SORT_FIELDS = ("created_at", "updated_at", "due_date", "title", "completed_at")
@@ -187,7 +187,7 @@ class TaskFilter:
             extra = {}
         else:
             total = None
-            ledger = UserTaskCount.objects.filter(user_id=user_id).values_list(column, flat=True)
+            ledger = TaskLedger.objects.owned_by(user_id).values_list(column, flat=True)
             extra = {PAGE_TOTAL: Subquery(ledger[:1])}
         rows = self.order(matching).values(*TASK_FIELDS, **extra)
         if cursor is not None:

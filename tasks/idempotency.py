@@ -61,8 +61,8 @@ def create_once(request, user_id, key: str, create) -> Response:
     body_fingerprint = fingerprint(request.data)
     expired_before = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
     with transaction.atomic():
-        IdempotentRequest.objects.filter(
-            user_id=user_id, key=key, created_at__lt=expired_before
+        IdempotentRequest.objects.owned_by(user_id).filter(
+            key=key, created_at__lt=expired_before
         ).delete()
         try:
             with transaction.atomic():
@@ -74,7 +74,7 @@ def create_once(request, user_id, key: str, create) -> Response:
                     response_body="",
                 )
         except IntegrityError:
-            record = IdempotentRequest.objects.get(user_id=user_id, key=key)
+            record = IdempotentRequest.objects.owned_by(user_id).get(key=key)
             if record.fingerprint != body_fingerprint:
                 raise serializers.ValidationError(
                     {HEADER: ["This key was already used with a different request body."]}

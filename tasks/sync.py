@@ -2,7 +2,7 @@
 
 A page lists, oldest change first, the tasks created or changed after the cursor and the ids
 of the tasks deleted after it, with `next_cursor` for the next call. The cursor is a change
-number from the user's ledger (see UserTaskCount), not a timestamp: every change of a user's
+number from the user's ledger (see TaskLedger), not a timestamp: every change of a user's
 task takes the next number while holding a lock on the user's ledger row until it commits,
 so numbers become visible in order. A reader that has seen change N will never later find a
 committed change numbered below N, which is what makes "everything after N" complete. With
@@ -45,7 +45,7 @@ from rest_framework import serializers
 from taskapi.exceptions import CursorExpired
 from taskapi.fields import QueryIntegerField
 from taskapi.query import QueryParameters
-from tasks.models import Task, UserTaskCount
+from tasks.models import Task, TaskLedger
 
 MAX_LIMIT = 1000
 
@@ -119,12 +119,12 @@ class LedgerSnapshot:
 
     @classmethod
     def read(cls, user_id) -> "LedgerSnapshot":
-        row = ledger_of(user_id).values_list("last_change", "purged_through").first()
+        row = (
+            TaskLedger.objects.owned_by(user_id)
+            .values_list("last_change", "purged_through")
+            .first()
+        )
         return cls(*(row or (0, 0)))
-
-
-def ledger_of(user_id):
-    return UserTaskCount.objects.filter(user_id=user_id)
 
 
 def check_not_expired(cursor: SyncCursor, purged_through: int) -> None:
@@ -152,14 +152,16 @@ def changes_page(user_id, since: SyncCursor | None, limit: int, fields: list[str
     A client polling when nothing changed costs one query.
     """
     ledger = LedgerSnapshot.read(user_id)
-    rows = Task.objects.filter(user_id=user_id, change_seq__lte=ledger.last_change)
+    rows = Task.objects.owned_by(user_id).filter(change_seq__lte=ledger.last_change)
     columns = [*fields, "deleted_at", "change_seq"]
     if since is None:
         rows, after, unseen_through = rows.live(), 0, ledger.last_change
     else:
         check_not_expired(since, ledger.purged_through)
         rows = rows.filter(change_seq__gt=since.change).annotate(
-            purged_through=Subquery(ledger_of(OuterRef("user_id")).values("purged_through"))
+            purged_through=Subquery(
+                TaskLedger.objects.owned_by(OuterRef("user_id")).values("purged_through")
+            )
         )
         columns.append("purged_through")
         after, unseen_through = since.change, since.unseen_through

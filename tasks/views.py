@@ -29,13 +29,13 @@ class TaskViewSet(viewsets.ModelViewSet):
     lookup_url_kwarg = "task_id"
 
     def get_queryset(self):
-        return Task.objects.live().filter(user_id=self.request.user.pk)
+        return Task.objects.owned_by(self.request.user.pk).live()
 
     def missing(self) -> Exception:
         """What to answer for a task that is not live: 412 if the client held a version of
         it (If-Match) and it has since been deleted, else 404."""
-        deleted = Task.objects.filter(
-            user_id=self.request.user.pk, pk=self.kwargs["task_id"], deleted_at__isnull=False
+        deleted = Task.objects.owned_by(self.request.user.pk).filter(
+            pk=self.kwargs["task_id"], deleted_at__isnull=False
         )
         if "If-Match" in self.request.headers and deleted.exists():
             return PreconditionFailed()

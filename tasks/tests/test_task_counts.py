@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from conftest import bearer_client
-from tasks.models import Task, UserTaskCount
+from tasks.models import Task, TaskLedger
 from tasks.tests.factories import TaskFactory
 
 
@@ -24,7 +24,7 @@ def real_counts() -> dict:
 def kept_counts() -> dict:
     return {
         row.user_id: (row.total, row.completed)
-        for row in UserTaskCount.objects.all()
+        for row in TaskLedger.objects.all()
         if row.total  # a user whose tasks are all gone keeps a row of zeros
     }
 
@@ -50,9 +50,7 @@ def test_counts_follow_every_kind_of_write(user, other_user, auth_client):
     auth_client.delete(tasks_url(user, Task.objects.filter(user=user).last()))
 
     assert kept_counts() == real_counts()
-    assert (
-        UserTaskCount.objects.get(user=user).total == Task.objects.live().filter(user=user).count()
-    )
+    assert TaskLedger.objects.get(user=user).total == Task.objects.live().filter(user=user).count()
 
 
 @pytest.mark.django_db
@@ -61,7 +59,7 @@ def test_deleting_a_user_deletes_their_counts(user):
 
     user.delete()
 
-    assert not UserTaskCount.objects.filter(user_id=user.pk).exists()
+    assert not TaskLedger.objects.filter(user_id=user.pk).exists()
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from tasks.models import IdempotentRequest, Task, UserTaskCount
+from tasks.models import IdempotentRequest, Task, TaskLedger
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             expired = Task.objects.filter(deleted_at__lt=tombstone_cutoff)
             for row in expired.values("user_id").annotate(through=Max("change_seq")):
-                UserTaskCount.objects.filter(user_id=row["user_id"]).update(
+                TaskLedger.objects.owned_by(row["user_id"]).update(
                     purged_through=Greatest("purged_through", row["through"])
                 )
             tombstones, _ = expired.delete()
