@@ -36,6 +36,17 @@ def stored(task: Task) -> dict:
     return Task.objects.filter(pk=task.pk).values(*loaded).get()
 
 
+def completing_write(now) -> dict:
+    """The values a PATCH that retitles and completes a task writes."""
+    return {
+        "title": "Changed",
+        "completed": True,
+        "completed_at": Coalesce("completed_at", Value(now)),
+        "updated_at": now,
+        "version": F("version") + 1,
+    }
+
+
 def loaded_values(task: Task) -> dict:
     return {name: getattr(task, name) for name in stored(task)}
 
@@ -46,14 +57,7 @@ def test_the_rows_returned_are_the_rows_as_written(user, django_assert_num_queri
 
     with django_assert_num_queries(1):
         (written,) = Task.objects.filter(pk=task.pk).update_returning(
-            {
-                "title": "Changed",
-                "completed": True,
-                "completed_at": Coalesce("completed_at", Value(now)),
-                "updated_at": now,
-                "version": F("version") + 1,
-            },
-            deferred={"change_seq"},
+            completing_write(now), deferred={"change_seq"}
         )
 
     assert isinstance(written, Task)
@@ -116,14 +120,7 @@ def test_without_the_one_query_path_the_rows_returned_are_the_rows_as_written(
     now = timezone.now()
 
     (written,) = Task.objects.filter(pk=task.pk, version=3).update_returning(
-        {
-            "title": "Changed",
-            "completed": True,
-            "completed_at": Coalesce("completed_at", Value(now)),
-            "updated_at": now,
-            "version": F("version") + 1,
-        },
-        deferred={"change_seq"},
+        completing_write(now), deferred={"change_seq"}
     )
 
     assert written.get_deferred_fields() == {"change_seq"}

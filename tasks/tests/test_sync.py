@@ -169,6 +169,27 @@ def test_purging_keeps_recent_tombstones(auth_client, user):
     assert Task.objects.filter(pk=task.pk).exists()
 
 
+def write_at_random(user, seed: list, number: int, *, rounds: int, creates: float, updates: float):
+    """Writer `number` of a concurrent test, in its own thread: creates tasks, retitles
+    tasks of `seed` and deletes them (the rest of the time), in a repeatable random order."""
+    client, chooser = bearer_client(user), random.Random(number)
+    try:
+        for _ in range(rounds):
+            choice = chooser.random()
+            if choice < creates:
+                client.post(tasks_url(user), {"title": f"w{number}"}, format="json")
+            elif choice < creates + updates:
+                client.patch(
+                    tasks_url(user, chooser.choice(seed)),
+                    {"title": f"w{number}-{chooser.random()}"},
+                    format="json",
+                )
+            else:
+                client.delete(tasks_url(user, chooser.choice(seed)))
+    finally:
+        connection.close()
+
+
 def create(client, user, title: str) -> dict:
     return client.post(tasks_url(user), {"title": title}, format="json").json()["data"]
 
@@ -292,22 +313,7 @@ def test_a_client_syncing_during_concurrent_writes_misses_nothing(user):
     stop = threading.Event()
 
     def writer(number: int) -> None:
-        client, chooser = bearer_client(user), random.Random(number)
-        try:
-            for _ in range(30):
-                choice = chooser.random()
-                if choice < 0.4:
-                    client.post(tasks_url(user), {"title": f"w{number}"}, format="json")
-                elif choice < 0.8:
-                    client.patch(
-                        tasks_url(user, chooser.choice(seed)),
-                        {"title": f"w{number}-{chooser.random()}"},
-                        format="json",
-                    )
-                else:
-                    client.delete(tasks_url(user, chooser.choice(seed)))
-        finally:
-            connection.close()
+        write_at_random(user, seed, number, rounds=30, creates=0.4, updates=0.4)
 
     def read() -> None:
         try:
@@ -343,22 +349,7 @@ def test_full_syncs_racing_writers_and_deleters_converge_with_one_incremental_sy
     failures: list[BaseException] = []
 
     def writer(number: int) -> None:
-        client, chooser = bearer_client(user), random.Random(number)
-        try:
-            for _ in range(40):
-                choice = chooser.random()
-                if choice < 0.4:
-                    client.post(tasks_url(user), {"title": f"w{number}"}, format="json")
-                elif choice < 0.7:
-                    client.patch(
-                        tasks_url(user, chooser.choice(seed)),
-                        {"title": f"w{number}-{chooser.random()}"},
-                        format="json",
-                    )
-                else:
-                    client.delete(tasks_url(user, chooser.choice(seed)))
-        finally:
-            connection.close()
+        write_at_random(user, seed, number, rounds=40, creates=0.4, updates=0.3)
 
     def full_syncs() -> None:
         try:
