@@ -37,9 +37,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from taskapi.views import json_error
 from tasks.filters import TaskCursor
 from tasks.models import TITLE_MAX_LENGTH, Task
-from tasks.serializers import TaskSerializer
+from tasks.serializers import TASK_COLUMNS
 
-FIELDS = TaskSerializer.Meta.fields
+FIELDS = TASK_COLUMNS
 DEFAULT_SORT = "-created_at"
 ORDER = ("-created_at", "-id")
 DEFAULT_LIMIT = 10

@@ -16,7 +16,7 @@ from taskapi.fields import DateOrDateTimeBoundField, QueryIntegerField, StrictCh
 from taskapi.pagination import page_payload
 from taskapi.query import QueryParameters
 from tasks.models import TaskLedger
-from tasks.serializers import TaskSerializer
+from tasks.serializers import TASK_COLUMNS
 
 SORT_FIELDS = ("created_at", "updated_at", "due_date", "title", "completed_at")
 SORT_CHOICES = [*SORT_FIELDS, *(f"-{field}" for field in SORT_FIELDS)]
@@ -29,7 +29,6 @@ MAX_OFFSET = 1_000_000
 SEARCH_MAX_LENGTH = 255
 # Filters that the per-user counts cannot answer; any of them means a real COUNT(*).
 ROW_FILTERS = ("due_after", "due_before", "completed_after", "completed_before", "search")
-TASK_FIELDS = TaskSerializer.Meta.fields
 # The ledger's total, read along with a page's rows (never sent: see TaskFilter.page).
 PAGE_TOTAL = "_page_total"
 
@@ -189,7 +188,7 @@ class TaskFilter:
             total = None
             ledger = TaskLedger.objects.owned_by(user_id).values_list(column, flat=True)
             extra = {PAGE_TOTAL: Subquery(ledger[:1])}
-        rows = self.order(matching).values(*TASK_FIELDS, **extra)
+        rows = self.order(matching).values(*TASK_COLUMNS, **extra)
         if cursor is not None:
             page = list(self.seek(rows, cursor)[: limit + 1])
             items, has_more, offset = page[:limit], len(page) > limit, None

@@ -46,6 +46,7 @@ from taskapi.exceptions import CursorExpired
 from taskapi.fields import QueryIntegerField
 from taskapi.query import QueryParameters
 from tasks.models import Task, TaskLedger
+from tasks.serializers import TASK_COLUMNS
 
 MAX_LIMIT = 1000
 
@@ -142,7 +143,7 @@ def check_not_expired(cursor: SyncCursor, purged_through: int) -> None:
         raise CursorExpired()
 
 
-def changes_page(user_id, since: SyncCursor | None, limit: int, fields: list[str]) -> dict:
+def changes_page(user_id, since: SyncCursor | None, limit: int) -> dict:
     """The page of changes after `since` (every live task, without it), as of one snapshot
     of the user's ledger (see the module docstring for why it is read first).
 
@@ -153,7 +154,7 @@ def changes_page(user_id, since: SyncCursor | None, limit: int, fields: list[str
     """
     ledger = LedgerSnapshot.read(user_id)
     rows = Task.objects.owned_by(user_id).filter(change_seq__lte=ledger.last_change)
-    columns = [*fields, "deleted_at", "change_seq"]
+    columns = [*TASK_COLUMNS, "deleted_at", "change_seq"]
     if since is None:
         rows, after, unseen_through = rows.live(), 0, ledger.last_change
     else:

@@ -126,7 +126,5 @@ class TaskViewSet(viewsets.ModelViewSet):
         query = ChangesQuery.bind(request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        page = changes_page(
-            request.user.pk, params.get("since"), params["limit"], TaskSerializer.Meta.fields
-        )
+        page = changes_page(request.user.pk, params.get("since"), params["limit"])
         return Response(page)
