@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from taskapi.exceptions import PreconditionFailed
 from tasks.filters import TaskFilter, TaskListQuery
 from tasks.idempotency import create_once, idempotency_key
-from tasks.models import Task
+from tasks.models import Task, TaskQuerySet
 from tasks.permissions import IsPathUser
 from tasks.preconditions import if_match_versions, is_not_modified
 from tasks.schema import task_api_schema
@@ -20,23 +20,28 @@ from tasks.sync import ChangesQuery, changes_page
 
 
 @task_api_schema
-class TaskViewSet(viewsets.ModelViewSet):
-    """The signed-in user's tasks. Every query starts from `get_queryset()`, which is
-    filtered by the requesting user, so no route can reach another user's task."""
+class TaskViewSet(viewsets.GenericViewSet):
+    """The signed-in user's tasks, one method per route (tasks/urls.py): every action is
+    written here, none is inherited from a DRF mixin.
+
+    Every query starts from `owned_tasks()`, the requesting user's tasks: live ones through
+    `get_queryset()`, tombstones in `missing()`, and the changes feed by the same
+    `owned_by()`, so no route can reach another user's task."""
 
     serializer_class = TaskSerializer
     permission_classes = [IsAuthenticated, IsPathUser]
     lookup_url_kwarg = "task_id"
 
+    def owned_tasks(self) -> TaskQuerySet:
+        return Task.objects.owned_by(self.request.user.pk)
+
     def get_queryset(self):
-        return Task.objects.owned_by(self.request.user.pk).live()
+        return self.owned_tasks().live()
 
     def missing(self) -> Exception:
         """What to answer for a task that is not live: 412 if the client held a version of
         it (If-Match) and it has since been deleted, else 404."""
-        deleted = Task.objects.owned_by(self.request.user.pk).filter(
-            pk=self.kwargs["task_id"], deleted_at__isnull=False
-        )
+        deleted = self.owned_tasks().filter(pk=self.kwargs["task_id"], deleted_at__isnull=False)
         if "If-Match" in self.request.headers and deleted.exists():
             return PreconditionFailed()
         return NotFound("Task not found.")
@@ -79,7 +84,15 @@ class TaskViewSet(viewsets.ModelViewSet):
         )
 
     def update(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data, partial=kwargs.pop("partial", False))
+        """PUT: a full replace."""
+        return self.write_body(request, partial=False)
+
+    def partial_update(self, request, *args, **kwargs):
+        """PATCH: only the fields sent change."""
+        return self.write_body(request, partial=True)
+
+    def write_body(self, request, *, partial: bool) -> Response:
+        serializer = self.get_serializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return self.write(request, serializer.changes())
 
