@@ -1,17 +1,14 @@
 """Query parameters of the task list: validated strictly, then applied to a queryset."""
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet, Subquery
 from django.db.models.expressions import CombinedExpression
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from taskapi.cursors import CursorField, decode_cursor, encode_cursor
 from taskapi.fields import DateOrDateTimeBoundField, QueryIntegerField, StrictCharField
 from taskapi.pagination import page_payload
 from taskapi.query import QueryParameters
@@ -51,8 +48,7 @@ class TaskCursor:
 
     def encode(self) -> str:
         value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
-        raw = json.dumps([self.sort, value, str(self.id)], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor([self.sort, value, str(self.id)])
 
     @classmethod
     def after(cls, sort: str, item: dict) -> str:
@@ -63,9 +59,8 @@ class TaskCursor:
     def decode(cls, text: str) -> "TaskCursor":
         """Raises ValueError for anything `encode` did not make."""
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            sort, value, task_id = json.loads(raw)
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            sort, value, task_id = decode_cursor(text)
+        except TypeError:
             raise ValueError("not a cursor") from None
         if sort not in SORT_CHOICES or not (value is None or isinstance(value, str)):
             raise ValueError("not a cursor")
@@ -77,31 +72,6 @@ class TaskCursor:
             if value.tzinfo is None:
                 raise ValueError("not a cursor")
         return cls(sort, value, uuid.UUID(str(task_id)))
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "description": (
-            "`pagination.next_cursor` of the previous page: continues the walk from there "
-            "at any depth for the cost of a first page. Use instead of `offset`, with the "
-            "same `sort`."
-        ),
-    }
-)
-class CursorField(serializers.Field):
-    default_error_messages = {"invalid": "Not a cursor this API gave out."}
-
-    def to_internal_value(self, data) -> TaskCursor:
-        if not isinstance(data, str) or len(data) > 1024:
-            self.fail("invalid")
-        try:
-            return TaskCursor.decode(data)
-        except ValueError:
-            self.fail("invalid")
-
-    def to_representation(self, value: TaskCursor) -> str:
-        return value.encode()
 
 
 class TaskListQuery(QueryParameters):
@@ -119,7 +89,16 @@ class TaskListQuery(QueryParameters):
     due_before = DateOrDateTimeBoundField(upper=True, required=False)
     completed_after = DateOrDateTimeBoundField(upper=False, required=False)
     completed_before = DateOrDateTimeBoundField(upper=True, required=False)
-    cursor = CursorField(required=False)
+    cursor = CursorField(
+        TaskCursor,
+        max_length=1024,
+        required=False,
+        help_text=(
+            "`pagination.next_cursor` of the previous page: continues the walk from there "
+            "at any depth for the cost of a first page. Use instead of `offset`, with the "
+            "same `sort`."
+        ),
+    )
 
     def validate(self, attrs):
         cursor = attrs.get("cursor")

@@ -31,17 +31,13 @@ have missed a deletion whose tombstone is gone answers 410 (see check_not_expire
 client must resync.
 """
 
-import base64
-import binascii
-import json
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
+from taskapi.cursors import CursorField, decode_cursor, encode_cursor
 from taskapi.exceptions import CursorExpired
 from taskapi.fields import QueryIntegerField
 from taskapi.query import QueryParameters
@@ -69,8 +65,7 @@ class SyncCursor:
         fields = {"c": self.change, "t": self.issued_at}
         if self.unseen_through > self.change:
             fields["u"] = self.unseen_through
-        raw = json.dumps(fields, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor(fields)
 
     @classmethod
     def at(cls, change: int, unseen_through: int = 0) -> "SyncCursor":
@@ -78,36 +73,24 @@ class SyncCursor:
 
     @classmethod
     def decode(cls, text: str) -> "SyncCursor":
+        fields = decode_cursor(text)
         try:
-            fields = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             values = (fields["c"], fields["t"], fields.get("u", 0))
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError):
+        except (TypeError, KeyError):
             raise ValueError("not a sync cursor") from None
         if not all(type(value) is int and 0 <= value < 2**62 for value in values):
             raise ValueError("not a sync cursor")
         return cls(*values)
 
 
-@extend_schema_field(
-    {"type": "string", "description": "`next_cursor` from your previous sync; omit for a full one."}
-)
-class SyncCursorField(serializers.Field):
-    default_error_messages = {"invalid": "Not a sync cursor this API gave out."}
-
-    def to_internal_value(self, data) -> SyncCursor:
-        if not isinstance(data, str) or len(data) > 256:
-            self.fail("invalid")
-        try:
-            return SyncCursor.decode(data)
-        except ValueError:
-            self.fail("invalid")
-
-    def to_representation(self, value: SyncCursor) -> str:
-        return value.encode()
-
-
 class ChangesQuery(QueryParameters):
-    since = SyncCursorField(required=False)
+    since = CursorField(
+        SyncCursor,
+        max_length=256,
+        required=False,
+        error_messages={"invalid": "Not a sync cursor this API gave out."},
+        help_text="`next_cursor` from your previous sync; omit for a full one.",
+    )
     limit = QueryIntegerField(min_value=1, max_value=MAX_LIMIT, default=100)
 
 
