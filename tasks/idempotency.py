@@ -20,19 +20,21 @@ from tasks.etags import task_etag
 from tasks.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
-WELL_FORMED_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+KEY_MAX_LENGTH = 255
+# 1 to 255 printable ASCII characters, written so that Python and the OpenAPI document
+# (an ECMA-262 pattern) read it alike.
+KEY_PATTERN = f"^[\\u0020-\\u007e]{{1,{KEY_MAX_LENGTH}}}$"
+KEY_RULE = f"1 to {KEY_MAX_LENGTH} printable ASCII characters"
+WELL_FORMED_KEY = re.compile(KEY_PATTERN)
 
 
 def idempotency_key(request) -> str | None:
-    """The request's key, None without one; 422 for a key that is not 1 to 255 printable
-    ASCII characters."""
+    """The request's key, None without one; 422 for a key that breaks KEY_RULE."""
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not WELL_FORMED_KEY.match(key):
-        raise serializers.ValidationError(
-            {HEADER: ["Must be 1 to 255 printable ASCII characters."]}
-        )
+    if not WELL_FORMED_KEY.fullmatch(key):
+        raise serializers.ValidationError({HEADER: [f"Must be {KEY_RULE}."]})
     return key
 
 

@@ -1,5 +1,6 @@
 """OpenAPI description of the task routes: operation ids, parameters, headers, answers."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -12,6 +13,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from taskapi.pagination import PaginationSerializer
+from tasks import idempotency
 from tasks.filters import TaskListQuery
 from tasks.serializers import TaskSerializer
 from tasks.sync import ChangesQuery
@@ -53,12 +55,17 @@ IF_NONE_MATCH = OpenApiParameter(
     description="The ETag you hold: 304 with no body if the task has not changed.",
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\u0020-\\u007e]+$"},
+    idempotency.HEADER,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.KEY_MAX_LENGTH,
+        "pattern": idempotency.KEY_PATTERN,
+    },
     OpenApiParameter.HEADER,
-    description="1 to 255 printable ASCII characters. A retry with the same key and body "
-    "within 24 hours returns the first answer (same task) with `Idempotent-Replayed: true` "
-    "and creates nothing; the same key with another body is a 422.",
+    description=f"{idempotency.KEY_RULE}. A retry with the same key and body within "
+    f"{settings.IDEMPOTENCY_KEY_TTL_HOURS} hours returns the first answer (same task) with "
+    "`Idempotent-Replayed: true` and creates nothing; the same key with another body is a 422.",
 )
 ETAG = OpenApiParameter(
     "ETag",
