@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from taskapi.renderers import envelope_response
 from taskapi.views import json_error
 from tasks.filters import TaskCursor
 from tasks.models import TITLE_MAX_LENGTH, Task
@@ -87,10 +88,8 @@ def query_int(request: HttpRequest, name: str, default: int, low: int, high: int
 
 
 def envelope(data: dict) -> HttpResponse:
-    return HttpResponse(
-        orjson.dumps({"data": data, "error": None}, option=orjson.OPT_UTC_Z),
-        content_type="application/json",
-    )
+    # The product's own envelope and JSON writer, without DRF around them.
+    return envelope_response(200, data)
 
 
 @require_GET

@@ -1,7 +1,7 @@
 """Project-level views: health, and the JSON answers for paths no route matches."""
 
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from taskapi.exceptions import error_body, server_error_response
+from taskapi.renderers import envelope_response
 
 
 class HealthView(APIView):
@@ -45,10 +46,8 @@ class HealthView(APIView):
         return Response({"status": "ok", "database": "ok"})
 
 
-def json_error(status_code: int, message: str) -> JsonResponse:
-    return JsonResponse(
-        {"data": None, "error": error_body(status_code, message)}, status=status_code
-    )
+def json_error(status_code: int, message: str) -> HttpResponse:
+    return envelope_response(status_code, error_body(status_code, message))
 
 
 @csrf_exempt
@@ -63,8 +62,7 @@ def not_found(request, exception=None):
 
 def server_error(request):
     """handler500 for errors outside DRF views (DRF views answer through the exception handler)."""
-    response = server_error_response()
-    return JsonResponse({"data": None, "error": response.data}, status=500)
+    return envelope_response(500, server_error_response().data)
 
 
 def bad_request(request, exception=None):

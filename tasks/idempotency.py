@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from taskapi.renderers import dumps
 from tasks.etags import task_etag
 from tasks.models import IdempotentRequest
 
@@ -85,8 +86,8 @@ def create_once(request, user_id, key: str, create) -> Response:
         response = create()
         record.status_code = response.status_code
         # Stored as the renderer writes it (ISO datetimes with microseconds, UTC as Z), so
-        # a replay is byte for byte the first answer.
-        record.response_body = orjson.dumps(response.data, option=orjson.OPT_UTC_Z).decode()
+        # a replay, rendered again from it, is byte for byte the first answer.
+        record.response_body = dumps(response.data).decode()
         record.location = response.headers.get("Location", "")
         record.save(update_fields=["status_code", "response_body", "location"])
     return response

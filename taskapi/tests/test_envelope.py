@@ -39,6 +39,21 @@ def test_an_unknown_path_outside_the_api_is_a_json_404_too(api_client):
 
 
 @pytest.mark.django_db
+def test_an_unknown_route_is_written_like_every_other_body(auth_client, user):
+    """The router's 404, outside DRF, and a view's 404 come out of the same JSON writer."""
+    unknown_route = auth_client.get("/api/nowhere")
+    unknown_task = auth_client.get(f"/api/{user.pk}/tasks/00000000-0000-0000-0000-000000000000")
+
+    assert unknown_route.content == (
+        b'{"data":null,"error":{"code":"NOT_FOUND",'
+        b'"message":"No route matches this path.","details":null}}'
+    )
+    assert unknown_task.content == (
+        b'{"data":null,"error":{"code":"NOT_FOUND","message":"Task not found.","details":null}}'
+    )
+
+
+@pytest.mark.django_db
 def test_a_method_a_route_does_not_serve_is_a_405_listing_the_allowed_ones(api_client):
     response = api_client.get("/api/auth/register")
 
