@@ -17,6 +17,16 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+class EmailAddressField(models.EmailField):
+    """An email field that cleans a value to its stored form (normalize_email) before it
+    validates it, so every path that cleans the field, `createsuperuser` included, accepts
+    what the API accepts: surrounding spaces and any letter case."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_email(value) if isinstance(value, str) else value
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -41,7 +51,7 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = EmailAddressField("email address", max_length=254, unique=True)
     name = models.CharField(max_length=150)
     image = models.URLField(max_length=2048, blank=True, null=True)
     email_verified = models.BooleanField(default=False)

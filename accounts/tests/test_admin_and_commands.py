@@ -30,6 +30,28 @@ def test_createsuperuser_reads_email_name_and_password_from_the_environment(db, 
     assert admin.check_password(DEFAULT_PASSWORD)
 
 
+def test_createsuperuser_takes_an_email_the_api_would_take(db, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "  Admin@Example.COM ")
+    monkeypatch.setenv("DJANGO_SUPERUSER_NAME", "Site Admin")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", DEFAULT_PASSWORD)
+
+    call_command("createsuperuser", "--noinput", verbosity=0)
+
+    assert User.objects.get().email == "admin@example.com"
+
+
+def test_createsuperuser_refuses_an_email_taken_in_another_form(db, monkeypatch):
+    UserFactory(email="admin@example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", " ADMIN@example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_NAME", "Site Admin")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", DEFAULT_PASSWORD)
+
+    with pytest.raises(CommandError, match="already taken"):
+        call_command("createsuperuser", "--noinput", verbosity=0)
+
+    assert User.objects.count() == 1
+
+
 def test_createsuperuser_without_a_name_refuses_to_run(db, monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "admin@example.com")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", DEFAULT_PASSWORD)
@@ -39,6 +61,13 @@ def test_createsuperuser_without_a_name_refuses_to_run(db, monkeypatch):
         call_command("createsuperuser", "--noinput", verbosity=0)
 
     assert not User.objects.exists()
+
+
+def test_the_admin_without_its_trailing_slash_redirects_to_it(db):
+    response = Client().get("/admin")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
 
 
 def test_the_superuser_signs_in_to_the_admin_with_email_and_password(db):
