@@ -30,6 +30,16 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "name", "image", "email_verified", "created_at", "updated_at"]
         read_only_fields = ["id", "email", "email_verified", "created_at", "updated_at"]
 
+    def update(self, user: User, validated_data: dict) -> User:
+        """Writes only the fields whose value changes, and nothing when none does, so that
+        `updated_at` moves only on a real change (as a task's does)."""
+        changed = [name for name, value in validated_data.items() if getattr(user, name) != value]
+        for name in changed:
+            setattr(user, name, validated_data[name])
+        if changed:
+            user.save(update_fields=[*changed, "updated_at"])
+        return user
+
 
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField(read_only=True)

@@ -77,6 +77,25 @@ def test_patching_me_changes_name_and_image(auth_client, user):
     assert response.json() == {"data": user_json(user), "error": None}
 
 
+def test_patching_me_with_what_it_already_has_changes_nothing(auth_client, user):
+    before = auth_client.get(ME).json()["data"]
+
+    response = auth_client.patch(ME, {"name": before["name"]}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["data"] == before
+    assert auth_client.get(ME).json()["data"]["updated_at"] == before["updated_at"]
+
+
+def test_patching_me_with_a_new_name_moves_updated_at(auth_client, user):
+    before = auth_client.get(ME).json()["data"]
+
+    after = auth_client.patch(ME, {"name": before["name"] + " Jr."}, format="json").json()["data"]
+
+    assert after["name"] == before["name"] + " Jr."
+    assert after["updated_at"] > before["updated_at"]
+
+
 def test_patching_me_ignores_email_id_and_email_verified(auth_client, user):
     original_email = user.email
 
