@@ -165,6 +165,10 @@ class StrictDateTimeField(serializers.DateTimeField):
             self.fail("invalid")
 
 
+# A time followed by a space and an offset's digits: "2026-01-31T17:00:00 02:00".
+PLUS_READ_AS_SPACE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? \d{2}(?::?\d{2})?$")
+
+
 @extend_schema_field(
     {
         "type": "string",
@@ -180,7 +184,8 @@ class DateOrDateTimeBoundField(serializers.Field):
     """
 
     default_error_messages = {
-        "invalid": (
+        "invalid": "Must be an ISO 8601 date (2026-01-31) or datetime (2026-01-31T17:00:00Z).",
+        "plus_as_space": (
             "Must be an ISO 8601 date (2026-01-31) or datetime (2026-01-31T17:00:00Z); "
             "encode '+' in an offset as %2B."
         ),
@@ -200,16 +205,21 @@ class DateOrDateTimeBoundField(serializers.Field):
             if day is None:
                 parsed = parse_datetime(data)
                 if parsed is None:
-                    self.fail("invalid")
+                    self.refuse(data)
                 if timezone.is_naive(parsed):
                     parsed = timezone.make_aware(parsed, datetime.UTC)
                 return parsed.astimezone(datetime.UTC)
         except (ValueError, OverflowError):
-            self.fail("invalid")
+            self.refuse(data)
         start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
         if not self.upper:
             return start
         return datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
+
+    def refuse(self, data: str):
+        """Fails with the hint about '+' only where a space stands where an offset's '+'
+        would: an unencoded '+' in a query string arrives as a space."""
+        self.fail("plus_as_space" if PLUS_READ_AS_SPACE.search(data) else "invalid")
 
     def to_representation(self, value):
         return value.isoformat()

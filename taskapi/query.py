@@ -10,11 +10,20 @@ class QueryParameters(FieldsBuiltOnce, serializers.Serializer):
     than once is an error rather than a silent pick of one of its values."""
 
     repeated: tuple[str, ...] = ()
+    # Parameters whose empty value (`sort=`) means the same as leaving them out: what a
+    # cleared search box or an unselected drop-down sends.
+    empty_means_absent: frozenset[str] = frozenset()
 
     @classmethod
     def bind(cls, query_params) -> "QueryParameters":
         names = [name for name in cls._declared_fields if name in query_params]
-        query = cls(data={name: query_params[name] for name in names})
+        query = cls(
+            data={
+                name: query_params[name]
+                for name in names
+                if not (name in cls.empty_means_absent and query_params[name] == "")
+            }
+        )
         query.repeated = tuple(name for name in names if len(query_params.getlist(name)) > 1)
         return query
 

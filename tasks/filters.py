@@ -77,10 +77,13 @@ class TaskCursor:
 class TaskListQuery(QueryParameters):
     """The list's query string. Unknown parameters are ignored; known ones must be valid."""
 
+    # allow_blank on `status` and `sort` only tells the OpenAPI document that an empty value
+    # is accepted: bind() drops it before validation, so the default applies.
+    empty_means_absent = frozenset({"search", "sort", "status"})
     limit = QueryIntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
     offset = QueryIntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
-    status = serializers.ChoiceField(choices=STATUS_CHOICES, default="all")
-    sort = serializers.ChoiceField(choices=SORT_CHOICES, default="-created_at")
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, default="all", allow_blank=True)
+    sort = serializers.ChoiceField(choices=SORT_CHOICES, default="-created_at", allow_blank=True)
     # An empty `search=` is what a cleared search box sends: no filter, not an error.
     search = StrictCharField(
         max_length=SEARCH_MAX_LENGTH, required=False, trim_whitespace=True, allow_blank=True

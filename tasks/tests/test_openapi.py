@@ -90,8 +90,9 @@ def test_the_list_documents_its_query_parameters(schema):
     limit, offset = parameters["limit"]["schema"], parameters["offset"]["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 10)
     assert (offset["minimum"], offset["maximum"], offset["default"]) == (0, 1_000_000, 0)
-    assert set(parameters["status"]["schema"]["enum"]) == {"all", "pending", "completed"}
-    assert set(parameters["sort"]["schema"]["enum"]) == {
+    # An empty value is accepted, as the default.
+    assert set(parameters["status"]["schema"]["enum"]) == {"all", "pending", "completed", ""}
+    assert set(parameters["sort"]["schema"]["enum"]) == {""} | {
         f"{direction}{field}"
         for direction in ("", "-")
         for field in ("created_at", "updated_at", "due_date", "title", "completed_at")
