@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import CharField, F, Func, Q, QuerySet, Subquery
 from django.db.models.expressions import CombinedExpression
 from rest_framework import serializers
 
@@ -30,6 +30,39 @@ ROW_FILTERS = ("due_after", "due_before", "completed_after", "completed_before",
 PAGE_TOTAL = "_page_total"
 
 
+def title_sort_key(title: str) -> str:
+    """What titles sort by, as TitleSortKey computes it in the database: the title with its
+    ASCII letters lower-cased, compared by code point."""
+    return title.encode().lower().decode()
+
+
+class TitleSortKey(Func):
+    """Titles sort case-insensitively, and alike on every database: ASCII letters are
+    lower-cased and the result compares by Unicode code point, which is SQLite's own
+    order (its LOWER folds ASCII only, and BINARY compares UTF-8 bytes). On PostgreSQL
+    the C collation gives the same: LOWER then folds ASCII only, and compares bytes,
+    whatever the database's locale. So `alpha 2` sorts next to `Alpha`, and accented
+    letters after `z` (`É` before `é`)."""
+
+    function = "LOWER"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template='LOWER(%(expressions)s COLLATE "C")', **extra_context
+        )
+
+
+# Sorts that order by an expression rather than the column itself, under the alias the
+# list's queryset gives it.
+SORT_KEYS = {"title": ("title_sort_key", TitleSortKey("title"))}
+
+
+def sort_column(field: str) -> str:
+    """The name a sorted queryset orders and seeks by for `field`."""
+    return SORT_KEYS[field][0] if field in SORT_KEYS else field
+
+
 @dataclass(frozen=True)
 class TaskCursor:
     """A position in a sorted list: the sort, and the sort value and id of the last task seen.
@@ -53,7 +86,11 @@ class TaskCursor:
     @classmethod
     def after(cls, sort: str, item: dict) -> str:
         """The cursor for the page after `item`, a task row in list order."""
-        return cls(sort, item[sort.lstrip("-")], item["id"]).encode()
+        field = sort.lstrip("-")
+        value = item[field]
+        if field == "title":
+            value = title_sort_key(value)
+        return cls(sort, value, item["id"]).encode()
 
     @classmethod
     def decode(cls, text: str) -> "TaskCursor":
@@ -200,7 +237,7 @@ class TaskFilter:
         ascending) rather than the plain OR, so the database can start its index scan at v
         instead of filtering every row before it.
         """
-        field = cursor.field
+        field = sort_column(cursor.field)
         later = "lt" if cursor.sort.startswith("-") else "gt"
         if cursor.value is None:
             # Inside the trailing run of tasks without a value: only the id orders them.
@@ -221,7 +258,11 @@ class TaskFilter:
         sort = self.params["sort"]
         descending = sort.startswith("-")
         field = sort.lstrip("-")
+        if field in SORT_KEYS:
+            alias, expression = SORT_KEYS[field]
+            queryset = queryset.alias(**{alias: expression})
         nulls_last = {"nulls_last": True} if field in NULLABLE_SORT_FIELDS else {}
-        primary = F(field).desc(**nulls_last) if descending else F(field).asc(**nulls_last)
+        column = sort_column(field)
+        primary = F(column).desc(**nulls_last) if descending else F(column).asc(**nulls_last)
         tie_break = F("id").desc() if descending else F("id").asc()
         return queryset.order_by(primary, tie_break)

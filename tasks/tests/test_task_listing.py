@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tasks.filters import SORT_CHOICES
+from tasks.filters import SORT_CHOICES, title_sort_key
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory, task_json
 
@@ -74,7 +74,8 @@ def expected_order(tasks, sort: str = "-created_at") -> list[Task]:
     field = sort.lstrip("-")
     present = [task for task in tasks if getattr(task, field) is not None]
     missing = [task for task in tasks if getattr(task, field) is None]
-    present.sort(key=lambda task: (getattr(task, field), task.id), reverse=descending)
+    key = title_sort_key if field == "title" else (lambda value: value)
+    present.sort(key=lambda task: (key(getattr(task, field)), task.id), reverse=descending)
     missing.sort(key=lambda task: task.id, reverse=descending)
     return present + missing
 
@@ -683,6 +684,22 @@ def test_a_sorted_and_filtered_walk_has_no_gap_or_overlap(auth_client, user, sor
     assert expected
 
     assert walk_pages(auth_client, user, params, limit=2) == ids_of(expected)
+
+
+@pytest.mark.parametrize("sort", ["title", "-title"])
+def test_titles_sort_case_insensitively_and_accents_after_z_on_every_database(
+    auth_client, user, sort
+):
+    titles = {}
+    for title in ["beta", "Alpha", "alpha 2", "zeta", "Écrire", "Write…", "écrire"]:
+        titles[str(TaskFactory(user=user, title=title).pk)] = title
+    ascending = ["Alpha", "alpha 2", "beta", "Write…", "zeta", "Écrire", "écrire"]
+
+    walked = walk_pages(auth_client, user, {"sort": sort}, limit=2)
+
+    assert [titles[task_id] for task_id in walked] == (
+        ascending if sort == "title" else ascending[::-1]
+    )
 
 
 def test_the_tie_break_orders_by_id_in_the_sort_direction(auth_client, user):
