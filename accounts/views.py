@@ -22,8 +22,9 @@ from taskapi.throttling import ClientIPRateThrottle
 
 
 class PublicAuthView(APIView):
-    """Base for endpoints a client calls before it holds an access token; rate-limited per
-    client address and endpoint (`throttle_scope`)."""
+    # Endpoints a client calls before it holds an access token; rate-limited per client
+    # address and endpoint (`throttle_scope`). A comment, not a docstring: the API
+    # documentation would show a docstring to its readers.
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -36,6 +37,9 @@ class RegisterView(PublicAuthView):
     @extend_schema(
         operation_id="auth_register",
         tags=["auth"],
+        summary="Create an account",
+        description="Creates your account and signs you in: answers the user and a token pair. "
+        "409 if the email already has an account, in any letter case.",
         request=RegistrationSerializer,
         responses={201: RegistrationResponseSerializer, 409: None},
     )
@@ -54,6 +58,9 @@ class TokenObtainView(PublicAuthView):
     @extend_schema(
         operation_id="auth_token_obtain",
         tags=["auth"],
+        summary="Sign in",
+        description="Exchanges your email and password for an access token, sent as "
+        "`Authorization: Bearer <access>` on every other call, and a refresh token.",
         request=TokenObtainSerializer,
         responses={200: TokenPairSerializer, 401: None},
     )
@@ -69,6 +76,9 @@ class TokenRefreshView(PublicAuthView):
     @extend_schema(
         operation_id="auth_token_refresh",
         tags=["auth"],
+        summary="Refresh your tokens",
+        description="Exchanges a refresh token for a new pair. The refresh token you send stops "
+        "working: keep the new one.",
         request=TokenRefreshSerializer,
         responses={200: TokenPairSerializer, 401: None},
     )
@@ -84,6 +94,9 @@ class LogoutView(PublicAuthView):
     @extend_schema(
         operation_id="auth_logout",
         tags=["auth"],
+        summary="Sign out",
+        description="Revokes the refresh token you send. Access tokens already issued stay "
+        "valid until they expire.",
         request=LogoutSerializer,
         responses={204: None, 401: None},
     )
@@ -93,7 +106,7 @@ class LogoutView(PublicAuthView):
 
 
 class MeView(generics.RetrieveUpdateAPIView):
-    """The signed-in user; only `name` and `image` can change here."""
+    # The signed-in user; only `name` and `image` can change here.
 
     serializer_class = UserSerializer
     http_method_names = ["get", "patch", "head", "options"]
@@ -101,11 +114,16 @@ class MeView(generics.RetrieveUpdateAPIView):
     def get_object(self):
         return load_user(self.request)
 
-    @extend_schema(operation_id="auth_me_retrieve", tags=["auth"])
+    @extend_schema(operation_id="auth_me_retrieve", tags=["auth"], summary="Your account")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(operation_id="auth_me_update", tags=["auth"])
+    @extend_schema(
+        operation_id="auth_me_update",
+        tags=["auth"],
+        summary="Change your name or image",
+        description="Only `name` and `image` can change; a change to nothing writes nothing.",
+    )
     def patch(self, request, *args, **kwargs):
         return super().patch(request, *args, **kwargs)
 
@@ -114,6 +132,9 @@ class PasswordChangeView(APIView):
     @extend_schema(
         operation_id="auth_password_change",
         tags=["auth"],
+        summary="Change your password",
+        description="Every refresh token issued before the change stops working; access "
+        "tokens already issued stay valid until they expire.",
         request=PasswordChangeSerializer,
         responses={204: None},
     )

@@ -330,6 +330,13 @@ SPECTACULAR_SETTINGS = {
         '`{"data": null, "error": {"code", "message", "details"}}` on failure.'
     ),
     "VERSION": "1.0.0",
+    "TAGS": [
+        {"name": "auth", "description": "Your account, and the tokens that sign you in."},
+        {"name": "tasks", "description": "Your tasks: list, create, change, complete, sync."},
+        {"name": "service status", "description": "Whether the service is up."},
+    ],
+    # The enums' values speak for themselves; a generated "`all` - all" list says nothing.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [

@@ -22,7 +22,10 @@ class HealthView(APIView):
 
     @extend_schema(
         operation_id="health",
-        tags=["operations"],
+        tags=["service status"],
+        summary="Is the service up?",
+        description="200 when the service and its database answer; 503 otherwise. For load "
+        "balancers, container health checks and monitors; needs no token.",
         auth=[],
         responses={
             (200, "application/json"): inline_serializer(

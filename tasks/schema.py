@@ -97,12 +97,24 @@ task_operations = extend_schema_view(
     list=extend_schema(
         operation_id="tasks_list",
         summary="List your tasks",
+        description=(
+            "Your tasks, a page at a time. Filter by `status`, due and completion dates and "
+            "`search` text; sort by any of five fields, ties broken by id so pages never "
+            "overlap. `pagination.total` counts every match. To walk deep into a long list, "
+            "pass each page's `pagination.next_cursor` as `cursor`: every page then costs "
+            "what the first one does."
+        ),
         parameters=[*PATH_PARAMETERS, TaskListQuery],
         responses={200: TaskPageSerializer},
     ),
     create=extend_schema(
         operation_id="tasks_create",
         summary="Create a task",
+        description=(
+            "Creates a task and answers it with its `ETag` and `Location`. Send an "
+            "`Idempotency-Key` to make retries safe: a retry gets the first answer again "
+            "instead of a second task."
+        ),
         parameters=[
             *PATH_PARAMETERS,
             IDEMPOTENCY_KEY,
@@ -121,6 +133,10 @@ task_operations = extend_schema_view(
     retrieve=extend_schema(
         operation_id="tasks_retrieve",
         summary="Get a task",
+        description=(
+            "One task, with its `ETag`. Send the ETag you hold as `If-None-Match` to get a "
+            "304 without a body when the task has not changed."
+        ),
         parameters=[*TASK_PATH_PARAMETERS, IF_NONE_MATCH, ETAG],
         responses={
             200: TaskSerializer,
@@ -130,24 +146,42 @@ task_operations = extend_schema_view(
     update=extend_schema(
         operation_id="tasks_replace",
         summary="Replace a task (omitted optional fields are reset)",
+        description=(
+            "Replaces the task: `description` and `due_date` left out become null, "
+            "`completed` left out becomes false. Send the ETag you read as `If-Match` so "
+            "that the write is refused (412) if someone changed the task since."
+        ),
         parameters=[*TASK_PATH_PARAMETERS, IF_MATCH, ETAG],
         responses={200: TaskSerializer, 412: None},
     ),
     partial_update=extend_schema(
         operation_id="tasks_update",
         summary="Change some fields of a task",
+        description=(
+            "Changes only the fields you send; a change that sets every field to the value "
+            "it has writes nothing and keeps the version. Send the ETag you read as "
+            "`If-Match` so that the write is refused (412) if someone changed the task since."
+        ),
         parameters=[*TASK_PATH_PARAMETERS, IF_MATCH, ETAG],
         responses={200: TaskSerializer, 412: None},
     ),
     destroy=extend_schema(
         operation_id="tasks_delete",
         summary="Delete a task",
+        description=(
+            "Deletes the task. Sync clients learn of it from the changes feed. With "
+            "`If-Match`, a task changed since you read it is not deleted (412)."
+        ),
         parameters=[*TASK_PATH_PARAMETERS, IF_MATCH],
         responses={204: None, 412: None},
     ),
     complete=extend_schema(
         operation_id="tasks_complete",
         summary="Mark a task completed or pending",
+        description=(
+            "`completed: true` stamps `completed_at` the first time (completing again keeps "
+            "the first stamp); `false` clears it."
+        ),
         parameters=[*TASK_PATH_PARAMETERS, IF_MATCH, ETAG],
         request={"application/json": COMPLETION_REQUEST_SCHEMA},
         responses={200: TaskSerializer, 412: None},
@@ -155,6 +189,13 @@ task_operations = extend_schema_view(
     changes=extend_schema(
         operation_id="tasks_changes",
         summary="What changed since your last sync",
+        description=(
+            "For clients that keep a copy of your tasks. Without `since`: every task, and a "
+            "cursor. With `since`: the tasks created or changed after it and the ids of "
+            "those deleted, oldest change first. Call again at once while `has_more` is "
+            "true; keep the last `next_cursor` for next time. A 410 means the cursor is too "
+            "old to be sure nothing was missed: sync again without `since`."
+        ),
         parameters=[*PATH_PARAMETERS, ChangesQuery],
         responses={200: ChangesPageSerializer, 410: None},
     ),

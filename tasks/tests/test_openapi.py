@@ -255,3 +255,32 @@ def test_every_task_operation_requires_the_bearer_token(schema, operation_id):
         for name in requirement:
             assert schemes[name]["type"] == "http"
             assert schemes[name]["scheme"] == "bearer"
+
+
+def texts_for_readers(node):
+    """Every summary and description in the document, however deep."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("summary", "description") and isinstance(value, str):
+                yield value
+            else:
+                yield from texts_for_readers(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from texts_for_readers(item)
+
+
+MAINTAINER_WORDS = ("get_queryset", "owned_tasks", "queryset", ".py", "DRF", "mixin", "Base for")
+
+
+def test_every_operation_is_described_for_its_readers(schema):
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    texts = list(texts_for_readers(schema))
+
+    assert all(op.get("summary") for op in operations)
+    assert [text for text in texts if any(word in text for word in MAINTAINER_WORDS)] == []
+
+
+def test_the_health_check_sits_under_a_tag_named_for_its_readers(schema):
+    assert schema["paths"]["/health"]["get"]["tags"] == ["service status"]
+    assert {tag["name"] for tag in schema["tags"]} == {"auth", "tasks", "service status"}
