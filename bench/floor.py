@@ -36,8 +36,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from taskapi.renderers import envelope_response
 from taskapi.views import json_error
-from tasks.filters import TaskCursor
 from tasks.models import TITLE_MAX_LENGTH, Task
+from tasks.pagination import TaskCursor
 from tasks.serializers import TASK_COLUMNS
 
 FIELDS = TASK_COLUMNS

@@ -20,8 +20,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from bench.seed import SEARCH_WORD
-from tasks.filters import TaskCursor
 from tasks.models import Task
+from tasks.pagination import TaskCursor
 
 PAGE_SIZE = 20
 # The floor answers the product's paths under this prefix (bench/floor_urls.py).

@@ -12,6 +12,7 @@ from taskapi.exceptions import PreconditionFailed
 from tasks.filters import TaskFilter, TaskListQuery
 from tasks.idempotency import create_once, idempotency_key
 from tasks.models import Task, TaskQuerySet
+from tasks.pagination import TaskPagination
 from tasks.permissions import IsPathUser
 from tasks.preconditions import if_match_versions, is_not_modified
 from tasks.schema import task_api_schema
@@ -29,6 +30,7 @@ class TaskViewSet(viewsets.GenericViewSet):
     `owned_by()`, so no route can reach another user's task."""
 
     serializer_class = TaskSerializer
+    pagination_class = TaskPagination
     permission_classes = [IsAuthenticated, IsPathUser]
     lookup_url_kwarg = "task_id"
 
@@ -59,8 +61,9 @@ class TaskViewSet(viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         query = TaskListQuery.bind(request.query_params)
         query.is_valid(raise_exception=True)
-        page = TaskFilter(query.validated_data).page(self.get_queryset(), request.user.pk)
-        return Response(page)
+        self.task_filter = TaskFilter(query.validated_data)
+        page = self.paginate_queryset(self.task_filter.filter(self.get_queryset()))
+        return self.get_paginated_response(page)
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tasks.filters import SORT_CHOICES, title_sort_key
 from tasks.models import Task
+from tasks.ordering import SORT_CHOICES, title_sort_key
 from tasks.tests.factories import TaskFactory, task_json
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
