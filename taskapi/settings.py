@@ -201,7 +201,8 @@ APPEND_SLASH = False
 # --- Cache and rate limits -----------------------------------------------------------------
 
 # Rate-limit counters live in the cache. Redis makes them shared by every worker and instance;
-# the local fallback counts per process, and wsgi.py warns about it at start.
+# the local fallback counts per process, so gunicorn.conf.py then serves from one process
+# (with threads) unless told otherwise, and warns at start.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
