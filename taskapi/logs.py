@@ -23,6 +23,17 @@ class RequestIDFilter(logging.Filter):
         return True
 
 
+class WarningWithoutTraceback(logging.Filter):
+    """Logs a record as a warning, without its traceback: for errors that are routine noise,
+    such as a request naming a host the service does not serve."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
 class JSONFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, request id and any extras."""
 

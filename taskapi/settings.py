@@ -322,7 +322,10 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "taskapi.logs.RequestIDFilter"}},
+    "filters": {
+        "request_id": {"()": "taskapi.logs.RequestIDFilter"},
+        "warning_without_traceback": {"()": "taskapi.logs.WarningWithoutTraceback"},
+    },
     "formatters": {"json": {"()": "taskapi.logs.JSONFormatter"}},
     "handlers": {
         "console": {
@@ -336,6 +339,8 @@ LOGGING = {
     "loggers": {
         # Every 4xx would otherwise log a warning; the access log already records them.
         "django.request": {"level": "ERROR"},
+        # A Host header the service does not serve is scanners' routine noise, not an error.
+        "django.security.DisallowedHost": {"filters": ["warning_without_traceback"]},
         "django.server": {"level": "WARNING"},
     },
 }
