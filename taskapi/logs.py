@@ -16,6 +16,10 @@ STANDARD_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None,
     "request",
 }
 
+# gunicorn logs everything, "Booting worker" included, as `gunicorn.error`; shown as `gunicorn`,
+# a search for errors finds errors (the level still says which lines are).
+LOGGER_NAMES = {"gunicorn.error": "gunicorn"}
+
 
 class RequestIDFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -41,7 +45,7 @@ class JSONFormatter(logging.Formatter):
         line = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
-            "logger": record.name,
+            "logger": LOGGER_NAMES.get(record.name, record.name),
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
         }
