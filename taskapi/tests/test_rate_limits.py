@@ -284,6 +284,18 @@ def test_the_local_window_counter_counts_every_hit_of_concurrent_threads():
     assert counter.get("shared") == 4000
 
 
+def test_the_local_window_counter_keeps_a_count_while_thousands_of_others_are_counted():
+    """Django's LocMemCache makes room past 300 entries by dropping the least recently used."""
+    counter = WindowCounterLocMemCache("crowded-window-counter-test", {})
+    for _ in range(5):
+        counter.count_hit("guessed-email", 60)
+
+    for other in range(5000):
+        counter.count_hit(f"another-email-{other}", 60)
+
+    assert counter.count_hit("guessed-email", 60) == 6
+
+
 # --- A cache outage ------------------------------------------------------------------------
 
 
