@@ -1,6 +1,8 @@
 # The two commands: `make run` serves the API on http://127.0.0.1:8000 (SQLite, no setup);
 # `make test` checks the import layers (pyproject.toml), then runs the whole test suite.
 # Both create .venv and install what they need on first use.
+# `make run` is gunicorn as deployed (without REDIS_URL: one process with threads, so the rate
+# limits hold exactly); `make dev` is Django's runserver, which reloads when code changes.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench bench-quick clean
+.PHONY: run dev test lint format bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,10 @@ run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn taskapi.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT)
+
+dev: $(BIN)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(BIN)/.installed
 	$(BIN)/lint-imports --no-cache

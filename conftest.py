@@ -79,7 +79,7 @@ def pytest_collection_modifyitems(config, items):
 def gunicorn_server(request, tmp_path):
     """`gunicorn_server(workers=4, THROTTLE_USER_RATE="30/hour")` starts a gunicorn, waits for
     /health and returns a LiveServer (`.url`, `.pid`, `.output()`); variables override what
-    the server is given.
+    the server is given; `workers=None` leaves the count to gunicorn.conf.py, as `make run` does.
 
     It serves the test's own database, so the test must be marked
     `django_db(transaction=True)`: the server's workers see committed rows only. Pass
@@ -88,7 +88,9 @@ def gunicorn_server(request, tmp_path):
     """
     servers: list[LiveServer] = []
 
-    def start(*, workers: int = 2, database_url: str | None = None, **variables) -> LiveServer:
+    def start(
+        *, workers: int | None = 2, database_url: str | None = None, **variables
+    ) -> LiveServer:
         if database_url is None:
             marker = request.node.get_closest_marker("django_db")
             if marker is None or not marker.kwargs.get("transaction"):

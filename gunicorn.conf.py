@@ -1,5 +1,6 @@
 """gunicorn settings, read from the environment (see README: Configuration)."""
 
+import logging
 import multiprocessing
 import os
 from pathlib import Path
@@ -20,8 +21,15 @@ def env_int(name: str, default: int) -> int:
 
 
 bind = env_str("GUNICORN_BIND", "0.0.0.0:8000")
-workers = env_int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
-threads = env_int("GUNICORN_THREADS", 1)
+# Rate-limit counters live in Redis when REDIS_URL is set, shared by every process. Without it
+# each process counts in its own memory, so the default is then one process serving with
+# threads: its counts are the only ones, and every limit holds exactly as documented.
+SHARED_RATE_LIMITS = bool(env_str("REDIS_URL", ""))
+workers = env_int(
+    "GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1 if SHARED_RATE_LIMITS else 1
+)
+threads = env_int("GUNICORN_THREADS", 1 if SHARED_RATE_LIMITS else 4)
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = env_int("GUNICORN_KEEPALIVE", 5)
@@ -56,3 +64,21 @@ logconfig_dict = {
     },
 }
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server) -> None:
+    """Says once per start, from the master, when rate limits are not shared by processes."""
+    if SHARED_RATE_LIMITS:
+        return
+    if server.num_workers > 1:
+        message = (
+            "REDIS_URL is not set: each of the %d worker processes counts rate limits alone, "
+            "so a limit lets up to %d times its count through; set REDIS_URL, or "
+            "GUNICORN_WORKERS=1"
+        )
+        logging.getLogger("taskapi").warning(message, server.num_workers, server.num_workers)
+    else:
+        logging.getLogger("taskapi").warning(
+            "REDIS_URL is not set: rate limits are counted in this one process's memory, "
+            "exact here but not shared with any other instance"
+        )

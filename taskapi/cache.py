@@ -58,7 +58,16 @@ class WindowCounterRedisCache(RedisCache):
 
 
 class WindowCounterLocMemCache(LocMemCache):
-    """Django's per-process LocMemCache with `count_hit` (counts per worker: see settings)."""
+    """Django's per-process LocMemCache with `count_hit` (counts per worker: see settings).
+
+    It holds up to 100,000 counters (about 35 MB) where Django's default is 300: when full,
+    the cache drops a third of its least recently used entries, live counters included, so a
+    window with a few hundred clients counted would reset some of their counts.
+    """
+
+    def __init__(self, name, params):
+        options = {"MAX_ENTRIES": 100_000, **params.get("OPTIONS", {})}
+        super().__init__(name, {**params, "OPTIONS": options})
 
     def count_hit(self, key: str, lifetime: int, version: int | None = None) -> int:
         self.add(key, 0, timeout=lifetime, version=version)

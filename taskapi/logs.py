@@ -16,10 +16,25 @@ STANDARD_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None,
     "request",
 }
 
+# gunicorn logs everything, "Booting worker" included, as `gunicorn.error`; shown as `gunicorn`,
+# a search for errors finds errors (the level still says which lines are).
+LOGGER_NAMES = {"gunicorn.error": "gunicorn"}
+
 
 class RequestIDFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        return True
+
+
+class WarningWithoutTraceback(logging.Filter):
+    """Logs a record as a warning, without its traceback: for errors that are routine noise,
+    such as a request naming a host the service does not serve."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = record.stack_info = None
         return True
 
 
@@ -30,7 +45,7 @@ class JSONFormatter(logging.Formatter):
         line = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
-            "logger": record.name,
+            "logger": LOGGER_NAMES.get(record.name, record.name),
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
         }

@@ -203,7 +203,8 @@ APPEND_SLASH = False
 # --- Cache and rate limits -----------------------------------------------------------------
 
 # Rate-limit counters live in the cache. Redis makes them shared by every worker and instance;
-# the local fallback counts per process, and wsgi.py warns about it at start.
+# the local fallback counts per process, so gunicorn.conf.py then serves from one process
+# (with threads) unless told otherwise, and warns at start.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -351,7 +352,10 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "taskapi.logs.RequestIDFilter"}},
+    "filters": {
+        "request_id": {"()": "taskapi.logs.RequestIDFilter"},
+        "warning_without_traceback": {"()": "taskapi.logs.WarningWithoutTraceback"},
+    },
     "formatters": {"json": {"()": "taskapi.logs.JSONFormatter"}},
     "handlers": {
         "console": {
@@ -365,6 +369,8 @@ LOGGING = {
     "loggers": {
         # Every 4xx would otherwise log a warning; the access log already records them.
         "django.request": {"level": "ERROR"},
+        # A Host header the service does not serve is scanners' routine noise, not an error.
+        "django.security.DisallowedHost": {"filters": ["warning_without_traceback"]},
         "django.server": {"level": "WARNING"},
     },
 }

@@ -100,7 +100,7 @@ def current_database_url() -> str:
 def start_gunicorn(
     log_dir: Path,
     *,
-    workers: int,
+    workers: int | None,
     database_url: str,
     settings_module: str = "taskapi.settings",
     **variables: str,
@@ -108,7 +108,8 @@ def start_gunicorn(
     """Starts gunicorn on a free port and returns once /health answers 200.
 
     The server gets this process's secrets (so tokens minted here with `RefreshToken.for_user`
-    work there), its Redis and rate limits; `variables` override any of them.
+    work there), its Redis and rate limits; `variables` override any of them. `workers=None`
+    leaves the worker count to gunicorn.conf.py, as `make run` does.
     """
     port = free_port()
     env = {
@@ -124,7 +125,7 @@ def start_gunicorn(
         "THROTTLE_AUTH_IP_RATE": settings.THROTTLE_RATES["auth_ip"],
         "THROTTLE_LOGIN_EMAIL_RATE": settings.THROTTLE_RATES["login_email"],
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_WORKERS": "" if workers is None else str(workers),
         # Idle workers stop at once; a test that needs longer says so.
         "GUNICORN_GRACEFUL_TIMEOUT": "5",
         **variables,

@@ -3,15 +3,19 @@ per email address on sign-in; 429 `RATE_LIMITED` with `Retry-After` when spent.
 
 Counts are kept per fixed window aligned to the epoch. The in-process tests stop the
 throttles' clock 20 s into a window, so no count straddles a boundary and a per-minute
-window always has 40 s left. The last test serves the project with four gunicorn workers
-sharing Redis, and checks that together they let exactly the limit through.
+window always has 40 s left. The last tests serve the project with gunicorn: as `make run`
+serves it (one process with threads, no Redis), and with four workers sharing Redis; each
+must let exactly the limit through.
 """
 
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
+import requests
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import override_settings
@@ -20,7 +24,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from conftest import bearer_client
 from taskapi import throttling
+from taskapi.cache import WindowCounterLocMemCache
 from taskapi.tests.servers import all_at_once, bearer, free_port
+from taskapi.tests.test_settings import manage
 
 OBTAIN = "/api/auth/token"
 # A multiple of 3600: minute and hour windows both start here.
@@ -261,6 +267,35 @@ def test_a_window_counter_counts_every_hit_and_expires_with_its_window():
     assert cache.count_hit("window-counter-test", 1) == 1
 
 
+def test_the_local_window_counter_counts_every_hit_of_concurrent_threads():
+    """gunicorn's gthread workers count in one process's memory from several threads."""
+    counter = WindowCounterLocMemCache("threaded-window-counter-test", {})
+    start = threading.Barrier(8, timeout=30)
+
+    def hits() -> list[int]:
+        start.wait()
+        return [counter.count_hit("shared", 60) for _ in range(500)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        shares = [pool.submit(hits) for _ in range(8)]
+        counts = [count for share in shares for count in share.result()]
+
+    assert sorted(counts) == list(range(1, 4001))
+    assert counter.get("shared") == 4000
+
+
+def test_the_local_window_counter_keeps_a_count_while_thousands_of_others_are_counted():
+    """Django's LocMemCache makes room past 300 entries by dropping the least recently used."""
+    counter = WindowCounterLocMemCache("crowded-window-counter-test", {})
+    for _ in range(5):
+        counter.count_hit("guessed-email", 60)
+
+    for other in range(5000):
+        counter.count_hit(f"another-email-{other}", 60)
+
+    assert counter.count_hit("guessed-email", 60) == 6
+
+
 # --- A cache outage ------------------------------------------------------------------------
 
 
@@ -301,12 +336,60 @@ def test_an_unreachable_redis_lets_requests_through(settings, user):
 # --- Several workers, one count ------------------------------------------------------------
 
 
-def wait_until_well_inside_an_hour(margin: float = 15) -> None:
-    """Sleeps into the next hour if this one ends within `margin` seconds, so every request
-    of the test lands in one window."""
-    left = 3600 - time.time() % 3600
+def wait_until_well_inside_a_window(period: int, margin: float = 15) -> None:
+    """Sleeps into the next window of `period` seconds if this one ends within `margin`
+    seconds, so every request of the test lands in one window."""
+    left = period - time.time() % period
     if left < margin:
         time.sleep(left + 0.5)
+
+
+def test_make_runs_server_keeps_the_documented_limits_exactly(gunicorn_server, tmp_path):
+    """`make run` without REDIS_URL: each limit counts in one place, so a user's remaining
+    calls go down one by one and the sixth sign-in attempt in a minute is refused, for good."""
+    migrated = manage("migrate", "--noinput", tmp_path=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    default_rates = dict.fromkeys(
+        ["THROTTLE_USER_RATE", "THROTTLE_AUTH_IP_RATE", "THROTTLE_LOGIN_EMAIL_RATE"], ""
+    )
+    server = gunicorn_server(
+        workers=None,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        REDIS_URL="",
+        GUNICORN_THREADS="",
+        **default_rates,
+    )
+    registered = requests.post(
+        f"{server.url}/api/auth/register",
+        json={"email": "ada@example.com", "password": DEFAULT_PASSWORD, "name": "Ada"},
+        timeout=10,
+    )
+    assert registered.status_code == 201
+    user_id = registered.json()["data"]["user"]["id"]
+    headers = {"Authorization": f"Bearer {registered.json()['data']['access']}"}
+    sign_in = (
+        "POST",
+        f"{server.url}/api/auth/token",
+        {"json": {"email": "ada@example.com", "password": "a-wrong-guess"}},
+    )
+    wait_until_well_inside_a_window(60)
+
+    listed = [
+        requests.get(f"{server.url}/api/{user_id}/tasks", headers=headers, timeout=10)
+        for _ in range(25)
+    ]
+    guesses = all_at_once([sign_in] * 10, threads=5)
+    later = [requests.request(sign_in[0], sign_in[1], timeout=10, **sign_in[2]) for _ in range(3)]
+
+    assert [response.status_code for response in listed] == [200] * 25
+    assert [int(response.headers["RateLimit-Remaining"]) for response in listed] == list(
+        range(599, 574, -1)
+    )
+    assert Counter(response.status_code for response in guesses) == {401: 5, 429: 5}
+    assert [response.status_code for response in later] == [429] * 3
+    assert len(server.worker_pids()) == 1
+    warnings = [line for line in server.stdout_path.read_text().splitlines() if "REDIS_URL" in line]
+    assert len(warnings) == 1
 
 
 @pytest.mark.postgresql
@@ -314,7 +397,7 @@ def wait_until_well_inside_an_hour(margin: float = 15) -> None:
 def test_four_workers_sharing_redis_let_exactly_the_limit_through(gunicorn_server, user):
     if not django_settings.REDIS_URL:
         pytest.skip("needs REDIS_URL: without Redis each worker counts alone")
-    wait_until_well_inside_an_hour()
+    wait_until_well_inside_a_window(3600)
     server = gunicorn_server(workers=4, THROTTLE_USER_RATE="30/hour")
     call = ("GET", f"{server.url}/api/{user.id}/tasks", {"headers": bearer(user)})
 

@@ -137,7 +137,7 @@ def test_production_writes_only_json_lines_to_stdout(production_server):
         ("GET", "/api/auth/me", 401)
     ]
     assert all(line["request_id"] for line in access)
-    assert any(record["logger"] == "gunicorn.error" for record in records)
+    assert any(record["logger"] == "gunicorn" for record in records)
 
 
 def test_production_settings_make_cookies_secure_and_https_strict(tmp_path):

@@ -105,3 +105,19 @@ def test_empty_variables_fall_back_to_their_defaults(tmp_path):
     result = manage("check", tmp_path=tmp_path, **blank)
 
     assert result.returncode == 0, result.stderr
+
+
+def test_the_readme_and_env_example_list_exactly_the_variables_settings_and_gunicorn_read():
+    gunicorn_source = (Path(settings.BASE_DIR) / "gunicorn.conf.py").read_text()
+    read = SETTINGS_VARIABLES | set(re.findall(r'env_(?:str|int)\(\s*"([A-Z_]+)"', gunicorn_source))
+    # Read by Django's own `createsuperuser --noinput`, not by the project's code.
+    read |= {"DJANGO_SUPERUSER_EMAIL", "DJANGO_SUPERUSER_NAME", "DJANGO_SUPERUSER_PASSWORD"}
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    table = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    first_cells = [row.split("|")[1] for row in table.splitlines() if row.startswith("| `")]
+    in_readme = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", "".join(first_cells)))
+    env_example = (Path(settings.BASE_DIR) / ".env.example").read_text()
+    in_env_example = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", env_example, re.MULTILINE))
+
+    assert sorted(in_readme ^ read) == []
+    assert sorted(in_env_example ^ read) == []
