@@ -20,7 +20,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
 
@@ -82,8 +83,29 @@ def forget_user(sender, instance: User, **kwargs) -> None:
     active_users.forget(instance.pk)
 
 
+# What SimpleJWT raises, instead of a TokenError, for a correctly signed token whose `exp`
+# it cannot turn into a datetime: past year 9999 (ValueError), beyond the platform's time_t
+# (OverflowError), or a string (TypeError).
+UNREADABLE_CLAIM_ERRORS = (ValueError, TypeError, OverflowError)
+
+
+def read_token(token_class: type[Token], raw) -> Token:
+    """`token_class(raw)`, with a claim SimpleJWT cannot read refused like any other invalid
+    token (TokenError), never a server error."""
+    try:
+        return token_class(raw)
+    except UNREADABLE_CLAIM_ERRORS:
+        raise TokenError("Token is invalid") from None
+
+
 class AccessTokenAuthentication(JWTAuthentication):
     """SimpleJWT's bearer-token authentication, answering a TokenUser instead of a User row."""
+
+    def get_validated_token(self, raw_token):
+        try:
+            return super().get_validated_token(raw_token)
+        except UNREADABLE_CLAIM_ERRORS:
+            raise InvalidToken("Given token not valid for any token type") from None
 
     def get_raw_token(self, header: bytes) -> bytes | None:
         # The scheme name is case-insensitive (RFC 9110 section 11.1): `bearer` is `Bearer`.

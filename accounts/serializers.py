@@ -9,6 +9,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.authentication import read_token
 from accounts.models import User, normalize_email
 from taskapi.exceptions import Conflict
 from taskapi.fields import StrictCharField, StrictEmailField, StrictURLField
@@ -102,7 +103,7 @@ class TokenObtainSerializer(serializers.Serializer):
 def verified_refresh_token(raw: str) -> RefreshToken:
     """A refresh token whose signature, expiry, type and blacklist status all check out."""
     try:
-        return RefreshToken(raw)
+        return read_token(RefreshToken, raw)
     except TokenError as exc:
         raise InvalidToken(str(exc)) from None
 

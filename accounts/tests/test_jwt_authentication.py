@@ -226,3 +226,25 @@ def test_the_bearer_scheme_is_case_insensitive(api_client, scheme):
     response = api_client.get(f"/api/{user.pk}/tasks", HTTP_AUTHORIZATION=f"{scheme} {token}")
 
     assert response.status_code == 200
+
+
+# Signed with the right key, so only SimpleJWT's reading of `exp` can refuse them.
+UNREADABLE_EXPIRIES = [10**12, 10**20, "1999999999"]
+
+
+@pytest.mark.parametrize("exp", UNREADABLE_EXPIRIES, ids=["year 33658", "past time_t", "string"])
+def test_a_signed_token_whose_expiry_cannot_be_read_is_unauthorized(user, exp):
+    response = get_me(f"Bearer {sign(access_claims(user, exp=exp))}")
+
+    assert response.status_code == 401
+    assert response.json() == INVALID_TOKEN
+
+
+@pytest.mark.parametrize("exp", UNREADABLE_EXPIRIES, ids=["year 33658", "past time_t", "string"])
+def test_a_signed_refresh_token_whose_expiry_cannot_be_read_is_unauthorized(user, exp):
+    claims = access_claims(user, token_type="refresh", exp=exp)
+
+    response = APIClient().post("/api/auth/token/refresh", {"refresh": sign(claims)}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
