@@ -30,6 +30,14 @@ class PublicAuthView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ClientIPRateThrottle]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Their answers carry tokens, or refuse them: no cache of any kind may keep one
+        # (RFC 6749, section 5.1).
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response
+
 
 class RegisterView(PublicAuthView):
     throttle_scope = "register"

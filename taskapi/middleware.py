@@ -92,3 +92,21 @@ class RateLimitHeadersMiddleware:
             response["RateLimit-Remaining"] = str(state.remaining)
             response["RateLimit-Reset"] = str(state.reset)
         return response
+
+
+class PrivateCacheControlMiddleware:
+    """Marks every API answer `Cache-Control: private, no-cache` unless its view said more.
+
+    API answers carry one user's data, so no shared cache (a proxy, a CDN) may keep them; a
+    browser may, but must ask again before reusing one, which costs a 304 where the task
+    has an ETag. Answers that carry tokens say `no-store` themselves (accounts/views.py).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/") and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-cache"
+        return response

@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "taskapi.middleware.OptionalTrailingSlashMiddleware",
     "taskapi.middleware.RateLimitHeadersMiddleware",
+    "taskapi.middleware.PrivateCacheControlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
