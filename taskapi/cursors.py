@@ -7,7 +7,6 @@ import binascii
 import json
 from typing import Any, Protocol
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -32,7 +31,8 @@ class Cursor(Protocol):
     def decode(cls, text: str) -> "Cursor": ...
 
 
-@extend_schema_field(OpenApiTypes.STR)
+# An empty value is refused like any other text this API did not give out.
+@extend_schema_field({"type": "string", "minLength": 1})
 class CursorField(serializers.Field):
     """A query parameter holding a cursor of `cursor_class`, decoded; 422 for any text that
     class did not encode, or longer than `max_length`."""

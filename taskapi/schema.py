@@ -65,6 +65,24 @@ def success_envelope(payload_schema: dict) -> dict:
     }
 
 
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def throttled_operations(generator) -> set[tuple[str, str]]:
+    """(path, method) of every operation whose view counts requests against a rate limit,
+    read from the views' own throttle classes, so the document cannot miss one."""
+    throttled = set()
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
+        if getattr(callback.cls, "throttle_classes", None):
+            throttled.add((path, method.lower()))
+    return throttled
+
+
 def error_codes_for(path: str, operation: dict) -> set[int]:
     """The error statuses the shared plumbing can answer this operation with."""
     # Any request can carry more query parameters than Django parses (400).
@@ -110,11 +128,14 @@ def wrap_responses_in_envelope(result, generator, request, public):
     schemas[ERROR_ENVELOPE] = error_envelope_component()
     error_ref = {"$ref": f"#/components/schemas/{ERROR_ENVELOPE}"}
 
+    throttled = throttled_operations(generator)
     for path, path_item in result.get("paths", {}).items():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
             require_body_with_required_fields(operation, schemas)
             responses = operation.setdefault("responses", {})
             declared_errors = {int(code) for code in responses if int(code) >= 400}
+            if (path, method) in throttled:
+                declared_errors.add(429)
             for code, response in responses.items():
                 content = response.get("content", {}).get("application/json")
                 if int(code) < 400 and content and "schema" in content:
@@ -123,6 +144,7 @@ def wrap_responses_in_envelope(result, generator, request, public):
                 responses[str(code)] = {
                     "description": responses.get(str(code), {}).get("description")
                     or ERROR_DESCRIPTIONS.get(code, ERROR_CODES.get(code, "Error")),
+                    **({"headers": RETRY_AFTER_HEADER} if code == 429 else {}),
                     "content": {"application/json": {"schema": error_ref}},
                 }
     return result

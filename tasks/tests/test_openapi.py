@@ -284,3 +284,25 @@ def test_every_operation_is_described_for_its_readers(schema):
 def test_the_health_check_sits_under_a_tag_named_for_its_readers(schema):
     assert schema["paths"]["/health"]["get"]["tags"] == ["service status"]
     assert {tag["name"] for tag in schema["tags"]} == {"auth", "tasks", "service status"}
+
+
+def test_every_rate_limited_operation_documents_its_429_and_retry_after(schema):
+    operations = {
+        (path, method): op for path, item in schema["paths"].items() for method, op in item.items()
+    }
+
+    limited = {key for key, op in operations.items() if "429" in op["responses"]}
+
+    assert limited == set(operations) - {("/health", "get")}
+    for key in limited:
+        assert "Retry-After" in operations[key]["responses"]["429"]["headers"], key
+
+
+def test_an_empty_cursor_or_since_is_documented_as_refused(schema):
+    parameters = {
+        parameter["name"]: parameter["schema"]
+        for path in ("/api/{user_id}/tasks", "/api/{user_id}/tasks/changes")
+        for parameter in schema["paths"][path]["get"]["parameters"]
+    }
+
+    assert parameters["cursor"]["minLength"] == parameters["since"]["minLength"] == 1
