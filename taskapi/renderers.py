@@ -41,10 +41,15 @@ def envelope(status_code: int, payload) -> dict | None:
     return {"data": payload, "error": None}
 
 
+def envelope_content(status_code: int, payload) -> bytes:
+    """The bytes of an answer with this status: the payload in its envelope, or nothing."""
+    body = envelope(status_code, payload)
+    return b"" if body is None else dumps(body)
+
+
 def envelope_response(status_code: int, payload) -> HttpResponse:
     """The enveloped answer of a plain Django view (one outside DRF)."""
-    body = envelope(status_code, payload)
-    content = b"" if body is None else dumps(body)
+    content = envelope_content(status_code, payload)
     return HttpResponse(content, status=status_code, content_type=JSON_CONTENT_TYPE)
 
 
@@ -61,5 +66,4 @@ class EnvelopeJSONRenderer(BaseRenderer):
         response = (renderer_context or {}).get("response")
         if response is None:
             return dumps(data)
-        body = envelope(response.status_code, data)
-        return b"" if body is None else dumps(body)
+        return envelope_content(response.status_code, data)
