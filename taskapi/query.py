@@ -10,9 +10,17 @@ class QueryParameters(FieldsBuiltOnce, serializers.Serializer):
     than once is an error rather than a silent pick of one of its values."""
 
     repeated: tuple[str, ...] = ()
-    # Parameters whose empty value (`sort=`) means the same as leaving them out: what a
-    # cleared search box or an unselected drop-down sends.
+    # Parameters whose empty value (`sort=`) means the same as leaving them out, what a
+    # cleared search box or an unselected drop-down sends: those whose field allows blank.
     empty_means_absent: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.empty_means_absent = frozenset(
+            name
+            for name, field in cls._declared_fields.items()
+            if getattr(field, "allow_blank", False)
+        )
 
     @classmethod
     def bind(cls, query_params) -> "QueryParameters":

@@ -24,9 +24,8 @@ ROW_FILTERS = ("due_after", "due_before", "completed_after", "completed_before",
 class TaskListQuery(QueryParameters):
     """The list's query string. Unknown parameters are ignored; known ones must be valid."""
 
-    # allow_blank on `status` and `sort` only tells the OpenAPI document that an empty value
-    # is accepted: bind() drops it before validation, so the default applies.
-    empty_means_absent = frozenset({"search", "sort", "status"})
+    # allow_blank: an empty value is the same as leaving the parameter out (QueryParameters),
+    # so the default applies, and the OpenAPI document says it is accepted.
     limit = QueryIntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
     offset = QueryIntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
     status = serializers.ChoiceField(choices=STATUS_CHOICES, default="all", allow_blank=True)
