@@ -2,12 +2,26 @@
 
 A page lists, oldest change first, the tasks created or changed after the cursor and the ids
 of the tasks deleted after it, with `next_cursor` for the next call. The cursor is a change
-number from the user's ledger (see TaskLedger), not a timestamp: every change of a user's
-task takes the next number while holding a lock on the user's ledger row until it commits,
-so numbers become visible in order. A reader that has seen change N will never later find a
-committed change numbered below N, which is what makes "everything after N" complete. With
-timestamps, two writes in the same millisecond, or a transaction that took its timestamp
-first but committed last, would slip behind a cursor that had already passed them.
+number (see TaskLedger), not a timestamp. With timestamps, two writes in the same
+millisecond, or a transaction that took its timestamp first but committed last, would slip
+behind a cursor that had already passed them.
+
+Why a user's change numbers become visible in order (migration 0006):
+- A trigger numbers each changed row, before it is written, with the next value of one
+  sequence, and only once it holds a row lock on the owner's ledger row. The lock is held
+  until the transaction ends, so two transactions that change one user's tasks never number
+  them at the same time: the second takes its first number after the first has committed
+  (or rolled back), and the sequence only goes up, so all its numbers are higher.
+- The ledger's `last_change` is raised to the statement's highest number by the same
+  transaction, at the end of each statement, and so commits together with the rows.
+- Hence, once a reader sees `last_change` = L, every change of that user numbered up to L
+  has committed, and every later change will be numbered above L: a reader that has seen
+  change N will never later find a committed change numbered below N, which is what makes
+  "everything after N" complete. Numbers are unique per user (they are unique overall), not
+  consecutive; a cursor only compares them. (SQLite numbers per user under its single
+  writer lock, which gives the same guarantee.)
+- One statement over many tasks takes one number per task and writes the ledger once, so a
+  bulk import, a rename over all tasks or a purge costs time linear in its rows.
 
 Every page is read against one snapshot of the ledger, L, its `last_change` read first:
 - Because numbers become visible in order, every change numbered up to L has committed by
