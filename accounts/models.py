@@ -6,6 +6,9 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 
 def normalize_email(email: str) -> str:
@@ -86,3 +89,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+
+@receiver(pre_delete, sender=User)
+def delete_refresh_tokens(sender, instance: User, **kwargs) -> None:
+    """A deleted user's refresh tokens go with them, however the user is deleted (the API,
+    the admin, a bulk delete). SimpleJWT's token records only lose their owner (SET_NULL)
+    otherwise, and would stay on record, unowned, until they expire."""
+    OutstandingToken.objects.filter(user=instance).delete()

@@ -162,14 +162,25 @@ class LogoutSerializer(RefreshTokenSerializer):
         return attrs
 
 
-class PasswordChangeSerializer(serializers.Serializer):
-    old_password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
-    new_password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
+class CurrentPasswordField(StrictCharField):
+    """The signed-in user's password (the serializer's `context["user"]`), checked: what a
+    change that only the account's owner may make asks for first."""
 
-    def validate_old_password(self, value: str) -> str:
+    default_error_messages = {"incorrect": "The current password is incorrect."}
+
+    def __init__(self, **kwargs):
+        super().__init__(write_only=True, max_length=128, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data) -> str:
+        value = super().to_internal_value(data)
         if not self.context["user"].check_password(value):
-            raise serializers.ValidationError("The current password is incorrect.")
+            self.fail("incorrect")
         return value
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = CurrentPasswordField()
+    new_password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
 
     def validate_new_password(self, value: str) -> str:
         try:
@@ -193,3 +204,14 @@ def revoke_refresh_tokens(user: User) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
     )
+
+
+class AccountDeletionSerializer(serializers.Serializer):
+    """Deletes the signed-in user, once their password checks out. Everything of theirs goes
+    in one transaction: tasks and tombstones, the task ledger, idempotency records (all by
+    cascade) and refresh tokens (see accounts.models.delete_refresh_tokens)."""
+
+    password = CurrentPasswordField()
+
+    def save(self) -> None:
+        self.context["user"].delete()

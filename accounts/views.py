@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import load_user
 from accounts.serializers import (
+    AccountDeletionSerializer,
     LogoutSerializer,
     PasswordChangeSerializer,
     RegistrationResponseSerializer,
@@ -18,6 +19,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttling import LoginEmailRateThrottle
+from taskapi.schema import RequestBodyOnDeleteSchema
 from taskapi.throttling import ClientIPRateThrottle
 
 
@@ -114,10 +116,12 @@ class LogoutView(PublicAuthView):
 
 
 class MeView(generics.RetrieveUpdateAPIView):
-    # The signed-in user; only `name` and `image` can change here.
+    # The signed-in user; only `name` and `image` can change here, and the account can be
+    # deleted.
 
     serializer_class = UserSerializer
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    schema = RequestBodyOnDeleteSchema()
 
     def get_object(self):
         return load_user(self.request)
@@ -134,6 +138,24 @@ class MeView(generics.RetrieveUpdateAPIView):
     )
     def patch(self, request, *args, **kwargs):
         return super().patch(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="auth_me_delete",
+        tags=["auth"],
+        summary="Delete your account",
+        description="Deletes your account and everything in it: your tasks, and every token "
+        "issued to you. Send your password as `password` in the body; a wrong or missing one "
+        "is a 422 and deletes nothing. Your access token stops working at once.",
+        request=AccountDeletionSerializer,
+        responses={204: None},
+    )
+    def delete(self, request, *args, **kwargs):
+        serializer = AccountDeletionSerializer(
+            data=request.data, context={"user": self.get_object()}
+        )
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordChangeView(APIView):
