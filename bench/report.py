@@ -105,8 +105,9 @@ def noisy_scenarios(scenarios: list[dict[str, Any]]) -> list[str]:
 
 
 def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Issue 5's goals, each with what this run measured and whether that meets it; a goal
-    whose scenarios did not run (`--only`, `--no-memory`) is left out."""
+    """Issue 5's and issue 13's goals, each with what this run measured and whether that
+    meets it; a goal whose part did not run (`--only`, `--no-memory`, `--no-bulk`) is left
+    out."""
     by_name = {result["name"]: result for result in results["scenarios"]}
 
     def share(name: str) -> float | None:
@@ -161,6 +162,27 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         ("errors, all scenarios", sum(r["errors"]["total"] for r in results["scenarios"]), "<=", 0),
     ]
+    bulk = results.get("bulk")
+    if bulk:
+        rows += [
+            (
+                f"bulk {kind} of {bulk['rows']:,} / trigger-free INSERT",
+                bulk["share_of_copy_insert"][kind],
+                "<=",
+                3.0,
+            )
+            for kind in ("insert", "update", "delete")
+        ]
+        deletion = bulk["account_deletion"]
+        for way in ("api", "admin"):
+            rows.append(
+                (
+                    f"delete account with {deletion['tasks']:,} tasks ({way}), s",
+                    deletion[f"{way}_seconds"],
+                    "<=",
+                    10.0,
+                )
+            )
     memory = results.get("memory")
     if memory and len(memory["checkpoints"]) >= 3:
         after_first, last = memory["checkpoints"][1], memory["checkpoints"][-1]
@@ -189,12 +211,34 @@ def compare(value: float, comparison: str, target: float) -> bool:
 
 
 def goals_table(rows: list[dict[str, Any]]) -> str:
-    header = f"{'goal (issue 5)':<52} {'measured':>9} {'target':>8}  met"
+    header = f"{'goal':<52} {'measured':>9} {'target':>8}  met"
     lines = [header, "-" * len(header)]
     for row in rows:
         met = {True: "yes", False: "NO", None: "-"}[row["met"]]
         target = row["target"] or "-"
         lines.append(f"{row['goal']:<52} {row['measured']:>9.3g} {target:>8}  {met}")
+    return "\n".join(lines)
+
+
+def bulk_text(bulk: dict[str, Any]) -> str:
+    lines = [
+        f"bulk ({bulk['vendor']}): one statement over {bulk['rows']:,} of one user's tasks, "
+        "seconds to commit",
+        f"{'statement':<10} {'tasks_task':>11} {'copy':>8} "
+        f"{'/ copy INSERT':>14} {'/ same on copy':>15}",
+    ]
+    for kind, seconds in bulk["seconds"].items():
+        lines.append(
+            f"{kind:<10} {seconds['tasks']:>11.3f} {seconds['copy']:>8.3f} "
+            f"{bulk['share_of_copy_insert'][kind]:>14.2f} "
+            f"{bulk['share_of_same_statement_on_copy'][kind]:>15.2f}"
+        )
+    deletion = bulk["account_deletion"]
+    lines.append(
+        f"deleting an account with {deletion['tasks']:,} tasks: API {deletion['api_seconds']} s; "
+        f"admin {deletion['admin_confirmation_seconds']} s to confirm, "
+        f"{deletion['admin_seconds']} s to delete"
+    )
     return "\n".join(lines)
 
 
@@ -238,6 +282,8 @@ def summary_text(results: dict[str, Any]) -> str:
             for point in memory["checkpoints"]
         )
         lines += ["", f"worker RSS (1 worker, {memory['scenario']}): {checkpoints}"]
+    if results.get("bulk"):
+        lines += ["", bulk_text(results["bulk"])]
     if results.get("goals"):
         lines += ["", goals_table(results["goals"])]
     return "\n".join(lines)

@@ -12,8 +12,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management import call_command
 
-from bench.database import drop_database, postmaster_pid, prepare_database, server_version
+from bench.bulk import bulk_section
+from bench.database import (
+    create_database,
+    drop_database,
+    postmaster_pid,
+    prepare_database,
+    server_version,
+)
 from bench.environment import database_url, gunicorn_workers, redis_url
 from bench.in_process import (
     UnexpectedResponse,
@@ -29,7 +37,14 @@ from bench.procfs import (
     postgres_cpu_seconds,
     resident_kib,
 )
-from bench.report import goals, machine_info, summary_text, write_results
+from bench.report import (
+    bulk_text,
+    goals,
+    goals_table,
+    machine_info,
+    summary_text,
+    write_results,
+)
 from bench.scenarios import (
     DEEP_PAGE,
     DEEP_WALK,
@@ -114,6 +129,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory check")
     parser.add_argument("--no-pgbench", action="store_true", help="skip pgbench")
+    parser.add_argument("--no-bulk", action="store_true", help="skip the bulk statements")
+    parser.add_argument(
+        "--bulk-only",
+        action="store_true",
+        help="only the bulk statements, on an empty database (SQLite too: see bench/README.md)",
+    )
     return parser.parse_args(argv)
 
 
@@ -364,8 +385,31 @@ def benchmark(
         "pgbench": pgbench,
         "memory": memory,
     }
+    if not options.no_bulk:
+        print("bulk statements:", flush=True)
+        results["bulk"] = bulk_section()
     results["goals"] = goals(results)
     return results
+
+
+def bulk_only(url: str) -> int:
+    """The bulk section alone, on an empty migrated database: PostgreSQL's is created and
+    dropped as for a full run; SQLite's is a file that is migrated and left in place."""
+    sqlite = url.startswith("sqlite")
+    if not sqlite:
+        drop_database(url)
+        create_database(url)
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+        results = {"bulk": bulk_section(), "scenarios": []}
+    finally:
+        if not sqlite:
+            drop_database(url)
+    print()
+    print(bulk_text(results["bulk"]))
+    print()
+    print(goals_table(goals(results)))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -374,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("taskapi.access").setLevel(logging.WARNING)
     url = database_url()
     print(f"preparing {url} ...", flush=True)
+    if options.bulk_only:
+        return bulk_only(url)
     plan = SeedPlan()
     try:
         check_cache()

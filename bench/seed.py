@@ -92,10 +92,11 @@ class SeededUsers:
 def seed(plan: SeedPlan, *, random_seed: int = 2024) -> SeededUsers:
     """Creates the plan's users and tasks and returns the users.
 
-    Each batch of tasks commits on its own: the product's triggers update the owner's
-    counter row for every task, and inside one transaction those row versions pile up
-    (nothing can prune them before the commit), so one big transaction would take time
-    quadratic in a user's task count.
+    Each batch of tasks commits on its own: `executemany` sends one INSERT per task, the
+    product's triggers write the owner's ledger row once per statement, and inside one
+    transaction those row versions pile up (nothing can prune them before the commit), so
+    one big transaction would take time quadratic in a user's task count. (One INSERT of
+    many rows would not: see bench/bulk.py.)
     """
     rng = random.Random(random_seed)  # noqa: S311 (the same data every run)
     now = timezone.now()
