@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    # Swagger UI's and ReDoc's files, served by whitenoise like the admin's (see /docs).
+    "drf_spectacular_sidecar",
     "accounts",
     "tasks",
 ]
@@ -127,7 +129,8 @@ WSGI_APPLICATION = "taskapi.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The docs pages' own templates; taskapi is not an installed app.
+        "DIRS": [BASE_DIR / "taskapi" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -341,6 +344,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # /docs and /redoc load Swagger UI and ReDoc from this service, not from a CDN, so they
+    # work without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "taskapi.schema.wrap_responses_in_envelope",

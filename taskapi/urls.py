@@ -15,7 +15,11 @@ urlpatterns = [
     path("health", HealthView.as_view(), name="health"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
+    path(
+        "redoc",
+        SpectacularRedocView.as_view(url_name="openapi", template_name="taskapi/redoc.html"),
+        name="redoc",
+    ),
     # The admin is HTML and its links are relative to /admin/, so the bare path redirects
     # there; API routes instead take either form without a redirect (see middleware).
     path("admin", RedirectView.as_view(pattern_name="admin:index", query_string=True)),
