@@ -129,7 +129,7 @@ WSGI_APPLICATION = "taskapi.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # The docs pages' own templates; taskapi is not an installed app.
+        # The docs pages' own templates (taskapi/docs.py); taskapi is not an installed app.
         "DIRS": [BASE_DIR / "taskapi" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -185,6 +185,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The docs pages' own files (taskapi/docs.py); the apps' come from their static/ folders.
+STATICFILES_DIRS = [BASE_DIR / "taskapi" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -344,8 +346,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # /docs and /redoc load Swagger UI and ReDoc from this service, not from a CDN, so they
-    # work without internet access.
+    # /docs and /redoc load Swagger UI and ReDoc from this service, not from a CDN: they work
+    # without internet access and under the pages' strict Content-Security-Policy.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

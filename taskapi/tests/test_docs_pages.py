@@ -1,5 +1,8 @@
 """The documentation pages, /docs (Swagger UI) and /redoc (ReDoc), come whole from this
-service: every file they load is one it serves, through whitenoise.
+service: every file they load is one it serves, through whitenoise, and each page answers with
+a Content-Security-Policy that lets it load from this service only (taskapi/docs.py).
+
+`test_docs_in_a_browser.py` shows that a browser without internet access renders them.
 """
 
 import re
@@ -11,6 +14,10 @@ from django.test import Client
 
 SWAGGER_UI = "/static/drf_spectacular_sidecar/swagger-ui-dist"
 REDOC = "/static/drf_spectacular_sidecar/redoc/bundles"
+SELF_ONLY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class PageResources(HTMLParser):
@@ -33,7 +40,7 @@ class PageResources(HTMLParser):
             self.inline_scripts += 1
 
 
-def test_swagger_ui_loads_only_files_of_this_service(client):
+def test_swagger_ui_loads_only_files_of_this_service_and_no_inline_script(client):
     page = client.get("/docs")
 
     assert page.status_code == 200
@@ -41,11 +48,13 @@ def test_swagger_ui_loads_only_files_of_this_service(client):
     assert resources.urls == [
         ("link", f"{SWAGGER_UI}/favicon-32x32.png"),
         ("link", f"{SWAGGER_UI}/swagger-ui.css"),
+        ("link", "/static/taskapi/swagger-ui-page.css"),
         ("script", f"{SWAGGER_UI}/swagger-ui-bundle.js"),
         ("script", f"{SWAGGER_UI}/swagger-ui-standalone-preset.js"),
+        # The script that starts Swagger UI on the schema.
+        ("script", "/docs?script="),
     ]
-    # The one that starts Swagger UI on /openapi.json.
-    assert resources.inline_scripts == 1
+    assert resources.inline_scripts == 0
 
 
 def test_redoc_loads_only_files_of_this_service_and_no_inline_script(client):
@@ -69,6 +78,30 @@ def test_every_file_a_docs_page_loads_is_served_by_this_service(client, page):
     assert {url: answer.status_code for url, answer in answers.items()} == dict.fromkeys(
         answers, 200
     )
+
+
+def test_swagger_ui_starts_from_a_script_this_service_serves(client):
+    script = client.get("/docs?script=")
+
+    assert script.status_code == 200
+    assert script.headers["Content-Type"] == "application/javascript"
+    assert 'url: "/openapi.json"' in script.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("page", "policy"),
+    [
+        # Nothing inline: the page's styles are in a file, its start-up script is /docs?script=.
+        ("/docs", SELF_ONLY),
+        # ReDoc writes <style> elements as it runs, and builds its search worker from a blob.
+        ("/redoc", f"{SELF_ONLY}; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:"),
+    ],
+)
+def test_each_docs_page_answers_with_a_policy_that_allows_this_service_only(client, page, policy):
+    response = client.get(page)
+
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == policy
 
 
 def test_after_collectstatic_the_docs_pages_load_hashed_files_that_whitenoise_serves(
@@ -97,6 +130,7 @@ def test_after_collectstatic_the_docs_pages_load_hashed_files_that_whitenoise_se
     assert [re.sub(r"\.[0-9a-f]{12}\.", ".<hash>.", url) for url in urls] == [
         f"{SWAGGER_UI}/favicon-32x32.<hash>.png",
         f"{SWAGGER_UI}/swagger-ui.<hash>.css",
+        "/static/taskapi/swagger-ui-page.<hash>.css",
         f"{SWAGGER_UI}/swagger-ui-bundle.<hash>.js",
         f"{SWAGGER_UI}/swagger-ui-standalone-preset.<hash>.js",
         f"{REDOC}/redoc.standalone.<hash>.js",
