@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
+from taskapi.tests.browsers import start_chromium
 from taskapi.tests.servers import (
     SERVERS_TO_REPORT,
     LiveServer,
@@ -117,3 +118,15 @@ def pytest_runtest_makereport(item, call):
         for server in item.stash.get(SERVERS_TO_REPORT, []):
             report.sections.append((f"gunicorn {server.url} (pid {server.pid})", server.output()))
     return report
+
+
+# --- A headless Chromium (taskapi/tests/browsers.py) -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium shared by a module's tests, offline but for the local servers;
+    the test is skipped where Chromium or chromedriver is missing."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    yield driver
+    driver.quit()

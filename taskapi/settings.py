@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    # Swagger UI's and ReDoc's files, served by whitenoise like the admin's (see /docs).
+    "drf_spectacular_sidecar",
     "accounts",
     "tasks",
 ]
@@ -127,7 +129,8 @@ WSGI_APPLICATION = "taskapi.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The docs pages' own templates (taskapi/docs.py); taskapi is not an installed app.
+        "DIRS": [BASE_DIR / "taskapi" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -182,6 +185,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The docs pages' own files (taskapi/docs.py); the apps' come from their static/ folders.
+STATICFILES_DIRS = [BASE_DIR / "taskapi" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -341,6 +346,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # /docs and /redoc load Swagger UI and ReDoc from this service, not from a CDN: they work
+    # without internet access and under the pages' strict Content-Security-Policy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "taskapi.schema.wrap_responses_in_envelope",

@@ -10,30 +10,17 @@ run on PostgreSQL only; without Chromium and chromedriver (Debian packages `chro
 """
 
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 from taskapi.tests.servers import bearer
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.postgresql,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER),
-        reason="needs Chromium and chromedriver (Debian: apt-get install chromium chromium-driver)",
-    ),
-]
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 # Runs in the page: one fetch, answered with what the page's script can see of the response.
 # Iterating `response.headers` yields only the headers CORS lets a script read.
@@ -75,32 +62,6 @@ def front_end_origin() -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium from the system. Both paths are given, so Selenium Manager neither
-    looks for nor downloads a browser or driver."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [
-        "--headless",
-        # Root in a container has no user namespaces for the sandbox.
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(20)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
