@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -129,6 +129,11 @@ def envelope_exception_handler(exc, context):
         exc = exceptions.ParseError(
             f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters."
         )
+    elif isinstance(exc, UnreadablePostError):
+        # The client went away in the middle of its body, or sent a malformed chunk
+        # (taskapi/terminated_input.py): nothing the server did wrong.
+        logger.warning("request body could not be read: %s", exc)
+        exc = exceptions.ParseError("The request body could not be read.")
     elif isinstance(exc, SuspiciousOperation):
         logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
         exc = exceptions.ParseError("Malformed request.")

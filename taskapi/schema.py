@@ -13,8 +13,9 @@ ERROR_ENVELOPE = "ErrorEnvelope"
 
 ERROR_DESCRIPTIONS = {
     400: (
-        "Malformed JSON, a body that is not a JSON object, or more than "
-        f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters."
+        "Malformed JSON, a body that is not a JSON object, a body that cannot be read (a "
+        f"malformed chunk), or more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query "
+        "parameters."
     ),
     401: "Missing, invalid or expired credentials.",
     403: "The path names another user.",
@@ -22,7 +23,10 @@ ERROR_DESCRIPTIONS = {
     409: "Conflicts with existing data.",
     410: "The sync cursor is older than the tombstone retention: resync from scratch.",
     412: "The `If-Match` precondition failed.",
-    413: "Request body too large.",
+    413: (
+        f"Request body over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, whether its length "
+        "is declared or it is sent in chunks."
+    ),
     415: "Request body is not `application/json`.",
     422: "Validation failed; `details` maps each field or parameter to its messages.",
     429: "Too many requests; retry after `Retry-After` seconds.",
