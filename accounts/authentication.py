@@ -137,6 +137,16 @@ def require_active(active: bool | None) -> None:
 class AccessTokenAuthentication(JWTAuthentication):
     """SimpleJWT's bearer-token authentication, answering a TokenUser instead of a User row."""
 
+    # Why a request it guards can be refused (the API's documentation lists them): no
+    # token (DRF's NotAuthenticated), or what this class and `load_user` raise.
+    unauthorized_reasons = (
+        UnauthorizedReason.TOKEN_MISSING,
+        UnauthorizedReason.TOKEN_EXPIRED,
+        UnauthorizedReason.TOKEN_INVALID,
+        UnauthorizedReason.USER_INACTIVE,
+        UnauthorizedReason.USER_NOT_FOUND,
+    )
+
     def get_validated_token(self, raw_token):
         # SimpleJWT's own loop keeps only the messages of what it refused; this one keeps the
         # refusal, so the 401 can say whether the token merely expired.
