@@ -5,6 +5,8 @@ envelope and adds the error responses that the shared plumbing (parser, authenti
 permissions, exception handler) produces, so a generated client knows every answer it may get.
 """
 
+from collections.abc import Iterable
+
 from django.conf import settings
 
 from taskapi.exceptions import ERROR_CODES, UNAUTHORIZED_REASONS, UnauthorizedReason
@@ -82,7 +84,7 @@ def unauthorized_envelope_component() -> dict:
     return component
 
 
-def reason_list(reasons) -> str:
+def reason_list(reasons: Iterable[UnauthorizedReason]) -> str:
     return "\n".join(f"- `{reason.value}`: {UNAUTHORIZED_REASONS[reason]}" for reason in reasons)
 
 
