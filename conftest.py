@@ -3,6 +3,8 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -15,6 +17,7 @@ from taskapi.tests.servers import (
     report_on_failure,
     start_gunicorn,
 )
+from taskapi.wsgi import application
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +64,21 @@ def auth_client(user) -> APIClient:
 @pytest.fixture
 def other_client(other_user) -> APIClient:
     return bearer_client(other_user)
+
+
+@pytest.fixture
+def in_process_wsgi():
+    """The project's WSGI application (taskapi.wsgi), for requests that must pass through
+    what wraps Django there; they run inside the test's transaction.
+
+    Django's handler closes the database connection when a request ends unless it is told
+    otherwise (its test client does the same), and closing it would end the test's transaction.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield application
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def pytest_collection_modifyitems(config, items):

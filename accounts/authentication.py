@@ -20,10 +20,12 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
+from taskapi.exceptions import Unauthorized, UnauthorizedReason
 
 UNRECOGNIZED_USER = "Token contained no recognizable user identification"
 
@@ -98,14 +100,63 @@ def read_token(token_class: type[Token], raw) -> Token:
         raise TokenError("Token is invalid") from None
 
 
+def refusal(error: TokenError) -> Unauthorized:
+    """The 401 for a token SimpleJWT refused: `token_expired` when its time is up and nothing
+    else is wrong with it, `token_invalid` otherwise.
+
+    SimpleJWT raises ExpiredTokenError (public since 5.5, the floor pyproject.toml sets) for
+    an expired `exp` only, and checks the signature first, so a forged token never passes
+    for an expired one.
+    """
+    if isinstance(error, ExpiredTokenError):
+        return Unauthorized(UnauthorizedReason.TOKEN_EXPIRED, str(error))
+    return Unauthorized(UnauthorizedReason.TOKEN_INVALID, str(error))
+
+
+def user_id_of(token: Token) -> uuid.UUID | None:
+    """The user id a verified token names; a claim that is missing or cannot be an id is a
+    `token_invalid` refusal. None (a `null` claim) names no user."""
+    claim = settings.SIMPLE_JWT["USER_ID_CLAIM"]
+    if claim not in token:
+        raise Unauthorized(UnauthorizedReason.TOKEN_INVALID, UNRECOGNIZED_USER)
+    try:
+        return User._meta.pk.to_python(token[claim])
+    except ValidationError:
+        raise Unauthorized(UnauthorizedReason.TOKEN_INVALID, UNRECOGNIZED_USER) from None
+
+
+def require_active(active: bool | None) -> None:
+    """The rule every token's account must pass, given whether it is active (None: there is
+    no such account): a 401 that says which way it failed."""
+    if active is None:
+        raise Unauthorized(UnauthorizedReason.USER_NOT_FOUND, "User not found")
+    if not active:
+        raise Unauthorized(UnauthorizedReason.USER_INACTIVE, "User is inactive")
+
+
 class AccessTokenAuthentication(JWTAuthentication):
     """SimpleJWT's bearer-token authentication, answering a TokenUser instead of a User row."""
 
+    # Why a request it guards can be refused (the API's documentation lists them): no
+    # token (DRF's NotAuthenticated), or what this class and `load_user` raise.
+    unauthorized_reasons = (
+        UnauthorizedReason.TOKEN_MISSING,
+        UnauthorizedReason.TOKEN_EXPIRED,
+        UnauthorizedReason.TOKEN_INVALID,
+        UnauthorizedReason.USER_INACTIVE,
+        UnauthorizedReason.USER_NOT_FOUND,
+    )
+
     def get_validated_token(self, raw_token):
-        try:
-            return super().get_validated_token(raw_token)
-        except UNREADABLE_CLAIM_ERRORS:
-            raise InvalidToken("Given token not valid for any token type") from None
+        # SimpleJWT's own loop keeps only the messages of what it refused; this one keeps the
+        # refusal, so the 401 can say whether the token merely expired.
+        error = TokenError("Token is invalid")
+        for token_class in api_settings.AUTH_TOKEN_CLASSES:
+            try:
+                return read_token(token_class, raw_token)
+            except TokenError as refused:
+                error = refused
+        raise refusal(error)
 
     def get_raw_token(self, header: bytes) -> bytes | None:
         # The scheme name is case-insensitive (RFC 9110 section 11.1): `bearer` is `Bearer`.
@@ -115,26 +166,16 @@ class AccessTokenAuthentication(JWTAuthentication):
         return super().get_raw_token(header)
 
     def get_user(self, validated_token):
-        if settings.SIMPLE_JWT["USER_ID_CLAIM"] not in validated_token:
-            raise InvalidToken(UNRECOGNIZED_USER)
-        try:
-            user_id = User._meta.pk.to_python(validated_token[settings.SIMPLE_JWT["USER_ID_CLAIM"]])
-        except ValidationError:
-            raise InvalidToken(UNRECOGNIZED_USER) from None
-        active = active_users.status(user_id) if user_id is not None else None
-        if active is None:
-            raise AuthenticationFailed("User not found", code="user_not_found")
-        if not active:
-            raise AuthenticationFailed("User is inactive", code="user_inactive")
+        user_id = user_id_of(validated_token)
+        require_active(active_users.status(user_id) if user_id is not None else None)
         return TokenUser(user_id)
 
 
 def load_user(request) -> User:
     """The signed-in user's full row, for the few views that need more than the id."""
-    try:
-        return User.objects.get(pk=request.user.pk, is_active=True)
-    except User.DoesNotExist:
-        raise AuthenticationFailed("User not found", code="user_not_found") from None
+    user = User.objects.filter(pk=request.user.pk).first()
+    require_active(user.is_active if user is not None else None)
+    return user
 
 
 class AccessTokenScheme(SimpleJWTScheme):

@@ -3,15 +3,16 @@
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
-from rest_framework import exceptions, serializers
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts.authentication import read_token
+from accounts.authentication import read_token, refusal, require_active, user_id_of
 from accounts.models import User, normalize_email
-from taskapi.exceptions import Conflict
+from taskapi.exceptions import Conflict, Unauthorized, UnauthorizedReason
 from taskapi.fields import StrictCharField, StrictEmailField, StrictURLField
 
 INVALID_CREDENTIALS = "Invalid email or password."
@@ -96,7 +97,7 @@ class TokenObtainSerializer(serializers.Serializer):
             self.context.get("request"), email=attrs["email"], password=attrs["password"]
         )
         if user is None:
-            raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS)
+            raise Unauthorized(UnauthorizedReason.CREDENTIALS_INVALID, INVALID_CREDENTIALS)
         return TokenPairSerializer.for_user(user)
 
 
@@ -105,20 +106,34 @@ def verified_refresh_token(raw: str) -> RefreshToken:
     try:
         return read_token(RefreshToken, raw)
     except TokenError as exc:
-        raise InvalidToken(str(exc)) from None
+        if not isinstance(exc, ExpiredTokenError) and is_blacklisted(raw):
+            raise Unauthorized(UnauthorizedReason.TOKEN_BLACKLISTED, str(exc)) from None
+        raise refusal(exc) from None
+
+
+def is_blacklisted(raw: str) -> bool:
+    """Whether a refresh token SimpleJWT refused is one this service signed and revoked.
+
+    SimpleJWT refuses a blacklisted token with a plain TokenError, whose message is the only
+    difference, so the blacklist is asked instead; only for a token whose signature and
+    expiry hold (UntypedToken checks those, not the type nor the blacklist), and only on
+    this path of a refusal.
+    """
+    try:
+        jti = read_token(UntypedToken, raw)[api_settings.JTI_CLAIM]
+    except TokenError:
+        return False
+    return BlacklistedToken.objects.filter(token__jti=jti).exists()
 
 
 def active_user_of(token: RefreshToken) -> User:
-    try:
-        return User.objects.get(pk=token.get("user_id"), is_active=True)
-    except (User.DoesNotExist, DjangoValidationError, ValueError, TypeError):
-        raise exceptions.AuthenticationFailed(
-            "No active account found for the given token."
-        ) from None
+    user = User.objects.filter(pk=user_id_of(token)).first()
+    require_active(user.is_active if user is not None else None)
+    return user
 
 
 def blacklist_once(token: RefreshToken) -> None:
-    """Blacklists a refresh token, or raises InvalidToken if another request got there first.
+    """Blacklists a refresh token, or refuses it (401) if another request got there first.
 
     SimpleJWT checks the blacklist and then writes it with nothing in between, so concurrent
     refreshes of one token could all succeed. Here the insert itself decides: the blacklist's
@@ -139,7 +154,7 @@ def blacklist_once(token: RefreshToken) -> None:
         with transaction.atomic():
             BlacklistedToken.objects.create(token=outstanding)
     except IntegrityError:
-        raise InvalidToken("Token is blacklisted") from None
+        raise Unauthorized(UnauthorizedReason.TOKEN_BLACKLISTED, "Token is blacklisted") from None
 
 
 class RefreshTokenSerializer(serializers.Serializer):

@@ -19,8 +19,16 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttling import LoginEmailRateThrottle
+from taskapi.exceptions import UnauthorizedReason
 from taskapi.schema import RequestBodyOnDeleteSchema
 from taskapi.throttling import ClientIPRateThrottle
+
+# Why the refresh token in a body can be refused (the API's documentation lists these).
+REFRESH_TOKEN_REFUSALS = (
+    UnauthorizedReason.TOKEN_EXPIRED,
+    UnauthorizedReason.TOKEN_INVALID,
+    UnauthorizedReason.TOKEN_BLACKLISTED,
+)
 
 
 class PublicAuthView(APIView):
@@ -64,6 +72,7 @@ class RegisterView(PublicAuthView):
 class TokenObtainView(PublicAuthView):
     throttle_scope = "token"
     throttle_classes = [ClientIPRateThrottle, LoginEmailRateThrottle]
+    unauthorized_reasons = (UnauthorizedReason.CREDENTIALS_INVALID,)
 
     @extend_schema(
         operation_id="auth_token_obtain",
@@ -82,6 +91,11 @@ class TokenObtainView(PublicAuthView):
 
 class TokenRefreshView(PublicAuthView):
     throttle_scope = "refresh"
+    unauthorized_reasons = (
+        *REFRESH_TOKEN_REFUSALS,
+        UnauthorizedReason.USER_INACTIVE,
+        UnauthorizedReason.USER_NOT_FOUND,
+    )
 
     @extend_schema(
         operation_id="auth_token_refresh",
@@ -100,6 +114,7 @@ class TokenRefreshView(PublicAuthView):
 
 class LogoutView(PublicAuthView):
     throttle_scope = "logout"
+    unauthorized_reasons = REFRESH_TOKEN_REFUSALS
 
     @extend_schema(
         operation_id="auth_logout",

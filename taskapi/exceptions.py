@@ -6,12 +6,13 @@ renderer adds the outer envelope, this module decides status, code, message and 
 
 import logging
 import math
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -25,6 +26,64 @@ BEARER_CHALLENGE = 'Bearer realm="api"'
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
+
+
+class UnauthorizedReason(StrEnum):
+    """Why a request is not authenticated, in `error.details.reason` of every 401: the code
+    stays UNAUTHORIZED (the contract), and the reason tells a client whether to refresh its
+    access token, sign in again, or give up on the account."""
+
+    TOKEN_MISSING = "token_missing"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_INVALID = "token_invalid"
+    TOKEN_BLACKLISTED = "token_blacklisted"
+    USER_INACTIVE = "user_inactive"
+    USER_NOT_FOUND = "user_not_found"
+    CREDENTIALS_INVALID = "credentials_invalid"
+
+
+# What each reason means to a client, for the API's documentation (taskapi/schema.py).
+UNAUTHORIZED_REASONS = {
+    UnauthorizedReason.TOKEN_MISSING: "No `Authorization: Bearer <access token>` header: sign in.",
+    UnauthorizedReason.TOKEN_EXPIRED: (
+        "The token has expired: get a new access token with the refresh token; once the "
+        "refresh token has expired too, sign in."
+    ),
+    UnauthorizedReason.TOKEN_INVALID: (
+        "The token is malformed, not signed by this service, of the wrong type (a refresh "
+        "token as the bearer, an access token to refresh), or names no user: sign in."
+    ),
+    UnauthorizedReason.TOKEN_BLACKLISTED: (
+        "The refresh token was revoked: used once already, signed out, or issued before a "
+        "password change: sign in."
+    ),
+    UnauthorizedReason.USER_INACTIVE: "The account has been deactivated.",
+    UnauthorizedReason.USER_NOT_FOUND: "The account no longer exists.",
+    UnauthorizedReason.CREDENTIALS_INVALID: (
+        "The email and password match no active account; which of them is wrong is not told."
+    ),
+}
+
+
+class Unauthorized(exceptions.AuthenticationFailed):
+    """A credential failure (401) that says why."""
+
+    def __init__(self, reason: UnauthorizedReason, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def unauthorized_reason(exc: exceptions.APIException) -> UnauthorizedReason:
+    """The reason of a credential failure: the one it carries (Unauthorized), else what DRF's
+    and SimpleJWT's own exceptions mean. NotAuthenticated is DRF's answer to a request that
+    brought no credentials it recognises; the only other one that reaches here is SimpleJWT's
+    refusal of an `Authorization: Bearer` header that is not one token."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, UnauthorizedReason):
+        return reason
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return UnauthorizedReason.TOKEN_MISSING
+    return UnauthorizedReason.TOKEN_INVALID
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -129,6 +188,11 @@ def envelope_exception_handler(exc, context):
         exc = exceptions.ParseError(
             f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters."
         )
+    elif isinstance(exc, UnreadablePostError):
+        # The client went away in the middle of its body, or sent a malformed chunk
+        # (taskapi/terminated_input.py): nothing the server did wrong.
+        logger.warning("request body could not be read: %s", exc)
+        exc = exceptions.ParseError("The request body could not be read.")
     elif isinstance(exc, SuspiciousOperation):
         logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
         exc = exceptions.ParseError("Malformed request.")
@@ -143,16 +207,17 @@ def envelope_exception_handler(exc, context):
         return Response(body, status=422)
 
     if isinstance(exc, exceptions.APIException):
-        headers = {}
+        headers, details = {}, None
         status_code = exc.status_code
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             # DRF turns these into 403 on views without an authenticator (login, refresh);
             # the contract says 401 for every credential failure.
             status_code = status.HTTP_401_UNAUTHORIZED
             headers["WWW-Authenticate"] = getattr(exc, "auth_header", None) or BEARER_CHALLENGE
+            details = {"reason": unauthorized_reason(exc).value}
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(math.ceil(exc.wait))
-        body = error_body(status_code, first_message(exc.detail))
+        body = error_body(status_code, first_message(exc.detail), details)
         return Response(body, status=status_code, headers=headers)
 
     if isinstance(exc, DatabaseError):

@@ -5,17 +5,21 @@ envelope and adds the error responses that the shared plumbing (parser, authenti
 permissions, exception handler) produces, so a generated client knows every answer it may get.
 """
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 
-from taskapi.exceptions import ERROR_CODES
+from taskapi.exceptions import ERROR_CODES, UNAUTHORIZED_REASONS, UnauthorizedReason
 
 ERROR_ENVELOPE = "ErrorEnvelope"
+UNAUTHORIZED_ENVELOPE = "UnauthorizedEnvelope"
 
 ERROR_DESCRIPTIONS = {
     400: (
-        "Malformed JSON, a body that is not a JSON object, or more than "
-        f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters."
+        "Malformed JSON, a body that is not a JSON object, a body that cannot be read (a "
+        f"malformed chunk), or more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query "
+        "parameters."
     ),
     401: "Missing, invalid or expired credentials.",
     403: "The path names another user.",
@@ -23,7 +27,10 @@ ERROR_DESCRIPTIONS = {
     409: "Conflicts with existing data.",
     410: "The sync cursor is older than the tombstone retention: resync from scratch.",
     412: "The `If-Match` precondition failed.",
-    413: "Request body too large.",
+    413: (
+        f"Request body over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, whether its length "
+        "is declared or it is sent in chunks."
+    ),
     415: "Request body is not `application/json`.",
     422: "Validation failed; `details` maps each field or parameter to its messages.",
     429: "Too many requests; retry after `Retry-After` seconds.",
@@ -78,6 +85,30 @@ def error_envelope_component() -> dict:
     }
 
 
+def unauthorized_envelope_component() -> dict:
+    """The error envelope of a 401, whose `details` always carries the reason."""
+    component = error_envelope_component()
+    error = component["properties"]["error"]["properties"]
+    error["code"] = {"type": "string", "enum": [ERROR_CODES[401]]}
+    error["details"] = {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {
+            "reason": {
+                "type": "string",
+                "enum": [reason.value for reason in UnauthorizedReason],
+                "description": "Why the request is not authenticated:\n\n"
+                + reason_list(UnauthorizedReason),
+            }
+        },
+    }
+    return component
+
+
+def reason_list(reasons: Iterable[UnauthorizedReason]) -> str:
+    return "\n".join(f"- `{reason.value}`: {UNAUTHORIZED_REASONS[reason]}" for reason in reasons)
+
+
 def success_envelope(payload_schema: dict) -> dict:
     return {
         "type": "object",
@@ -102,6 +133,33 @@ def throttled_operations(generator) -> set[tuple[str, str]]:
         if getattr(callback.cls, "throttle_classes", None):
             throttled.add((path, method.lower()))
     return throttled
+
+
+def unauthorized_reasons(generator) -> dict[tuple[str, str], list[UnauthorizedReason]]:
+    """The 401 reasons each operation can give, in the order of UnauthorizedReason: those its
+    view declares (`unauthorized_reasons`, on a view that checks credentials itself) and those
+    of each authentication class it uses, which declare theirs the same way."""
+    reasons = {}
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
+        sources = [callback.cls, *getattr(callback.cls, "authentication_classes", [])]
+        declared = {
+            reason for source in sources for reason in getattr(source, "unauthorized_reasons", ())
+        }
+        reasons[(path, method.lower())] = [
+            reason for reason in UnauthorizedReason if reason in declared
+        ]
+    return reasons
+
+
+def describe_reasons(response: dict, reasons: list[UnauthorizedReason]) -> None:
+    """Makes an operation's 401 the UnauthorizedEnvelope and lists the reasons it can give
+    (every reason, for an operation that declares none)."""
+    response["description"] += "\n\n`details.reason` says why:\n\n" + reason_list(
+        reasons or UnauthorizedReason
+    )
+    response["content"]["application/json"]["schema"] = {
+        "$ref": f"#/components/schemas/{UNAUTHORIZED_ENVELOPE}"
+    }
 
 
 def error_codes_for(path: str, operation: dict) -> set[int]:
@@ -147,9 +205,11 @@ def wrap_responses_in_envelope(result, generator, request, public):
         if not name.endswith("Request") and "properties" in schema:
             schema["required"] = sorted(schema["properties"])
     schemas[ERROR_ENVELOPE] = error_envelope_component()
+    schemas[UNAUTHORIZED_ENVELOPE] = unauthorized_envelope_component()
     error_ref = {"$ref": f"#/components/schemas/{ERROR_ENVELOPE}"}
 
     throttled = throttled_operations(generator)
+    reasons = unauthorized_reasons(generator)
     for path, path_item in result.get("paths", {}).items():
         for method, operation in path_item.items():
             require_body_with_required_fields(operation, schemas)
@@ -162,10 +222,13 @@ def wrap_responses_in_envelope(result, generator, request, public):
                 if int(code) < 400 and content and "schema" in content:
                     content["schema"] = success_envelope(content["schema"])
             for code in sorted(declared_errors | error_codes_for(path, operation)):
-                responses[str(code)] = {
+                response = {
                     "description": responses.get(str(code), {}).get("description")
                     or ERROR_DESCRIPTIONS.get(code, ERROR_CODES.get(code, "Error")),
                     **({"headers": RETRY_AFTER_HEADER} if code == 429 else {}),
                     "content": {"application/json": {"schema": error_ref}},
                 }
+                if code == 401:
+                    describe_reasons(response, reasons.get((path, method), []))
+                responses[str(code)] = response
     return result

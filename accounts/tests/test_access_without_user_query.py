@@ -60,7 +60,7 @@ def test_a_user_deactivated_elsewhere_loses_access_within_the_cache_window(clock
     assert expired.json()["error"] == {
         "code": "UNAUTHORIZED",
         "message": "User is inactive",
-        "details": None,
+        "details": {"reason": "user_inactive"},
     }
 
 
@@ -80,7 +80,31 @@ def test_a_user_deleted_elsewhere_loses_access_within_the_cache_window(clock):
 
     assert remembered.status_code == 200
     assert response.status_code == 401
-    assert response.json()["error"]["message"] == "User not found"
+    assert response.json()["error"]["details"] == {"reason": "user_not_found"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["deactivated", "deleted"])
+def test_views_that_read_the_account_refuse_it_at_once_with_the_reason(clock, change):
+    """`me` and the password change load the account, so they see a change made elsewhere
+    while the token check still remembers the user as active."""
+    user = UserFactory()
+    client = bearer_client(user)
+    assert client.get("/api/auth/me").status_code == 200
+
+    if change == "deleted":
+        User.objects.filter(pk=user.pk).delete()
+    else:
+        User.objects.filter(pk=user.pk).update(is_active=False)
+    active_users.entries[user.pk] = (True, clock.now)
+    response = client.get("/api/auth/me")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == {
+        "code": "UNAUTHORIZED",
+        "message": "User not found" if change == "deleted" else "User is inactive",
+        "details": {"reason": "user_not_found" if change == "deleted" else "user_inactive"},
+    }
 
 
 def test_the_window_is_never_longer_than_sixty_seconds():

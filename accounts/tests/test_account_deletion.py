@@ -48,6 +48,7 @@ def test_a_retried_deletion_is_a_401_not_a_server_error(auth_client):
 
     assert retry.status_code == 401
     assert retry.json()["error"]["code"] == "UNAUTHORIZED"
+    assert retry.json()["error"]["details"] == {"reason": "user_not_found"}
 
 
 def test_every_refresh_token_of_the_user_goes_with_them(api_client, user):

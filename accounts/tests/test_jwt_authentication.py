@@ -18,14 +18,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.tests.factories import UserFactory
 
 ME = "/api/auth/me"
-INVALID_TOKEN = {
-    "data": None,
-    "error": {
-        "code": "UNAUTHORIZED",
-        "message": "Given token not valid for any token type",
-        "details": None,
-    },
-}
+
+
+def unauthorized(message: str, reason: str) -> dict:
+    return {
+        "data": None,
+        "error": {"code": "UNAUTHORIZED", "message": message, "details": {"reason": reason}},
+    }
+
+
+INVALID_TOKEN = unauthorized("Token is invalid", "token_invalid")
 
 
 def access_claims(user, **overrides) -> dict:
@@ -64,7 +66,7 @@ def test_an_expired_access_token_is_unauthorized(user):
     response = get_me(f"Bearer {sign(expired)}")
 
     assert response.status_code == 401
-    assert response.json() == INVALID_TOKEN
+    assert response.json() == unauthorized("Token is expired", "token_expired")
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
@@ -98,7 +100,7 @@ def test_a_refresh_token_is_not_accepted_as_an_access_token(user):
     response = get_me(f"Bearer {RefreshToken.for_user(user)}")
 
     assert response.status_code == 401
-    assert response.json() == INVALID_TOKEN
+    assert response.json() == unauthorized("Token has wrong type", "token_invalid")
 
 
 def test_a_token_without_a_jti_is_unauthorized(user):
@@ -108,26 +110,25 @@ def test_a_token_without_a_jti_is_unauthorized(user):
     response = get_me(f"Bearer {sign(claims)}")
 
     assert response.status_code == 401
-    assert response.json() == INVALID_TOKEN
+    assert response.json() == unauthorized("Token has no id", "token_invalid")
 
 
 @pytest.mark.parametrize(
-    ("user_id", "message"),
+    ("user_id", "message", "reason"),
     [
-        ("not-a-uuid", "Token contained no recognizable user identification"),
-        ({"id": 1}, "Token contained no recognizable user identification"),
-        (None, "User not found"),
-        (42, "User not found"),
+        ("not-a-uuid", "Token contained no recognizable user identification", "token_invalid"),
+        ({"id": 1}, "Token contained no recognizable user identification", "token_invalid"),
+        (None, "User not found", "user_not_found"),
+        (42, "User not found", "user_not_found"),
     ],
 )
-def test_a_well_signed_token_whose_user_id_names_no_user_is_unauthorized(user, user_id, message):
+def test_a_well_signed_token_whose_user_id_names_no_user_is_unauthorized(
+    user, user_id, message, reason
+):
     response = get_me(f"Bearer {sign(access_claims(user, user_id=user_id))}")
 
     assert response.status_code == 401
-    assert response.json() == {
-        "data": None,
-        "error": {"code": "UNAUTHORIZED", "message": message, "details": None},
-    }
+    assert response.json() == unauthorized(message, reason)
 
 
 def test_a_well_signed_token_without_a_user_id_is_unauthorized(user):
@@ -137,14 +138,9 @@ def test_a_well_signed_token_without_a_user_id_is_unauthorized(user):
     response = get_me(f"Bearer {sign(claims)}")
 
     assert response.status_code == 401
-    assert response.json() == {
-        "data": None,
-        "error": {
-            "code": "UNAUTHORIZED",
-            "message": "Token contained no recognizable user identification",
-            "details": None,
-        },
-    }
+    assert response.json() == unauthorized(
+        "Token contained no recognizable user identification", "token_invalid"
+    )
 
 
 def test_a_token_for_a_deactivated_user_is_unauthorized(db):
@@ -156,10 +152,7 @@ def test_a_token_for_a_deactivated_user_is_unauthorized(db):
     response = get_me(f"Bearer {token}")
 
     assert response.status_code == 401
-    assert response.json() == {
-        "data": None,
-        "error": {"code": "UNAUTHORIZED", "message": "User is inactive", "details": None},
-    }
+    assert response.json() == unauthorized("User is inactive", "user_inactive")
 
 
 def test_a_token_for_a_deleted_user_is_unauthorized(db):
@@ -170,10 +163,7 @@ def test_a_token_for_a_deleted_user_is_unauthorized(db):
     response = get_me(f"Bearer {token}")
 
     assert response.status_code == 401
-    assert response.json() == {
-        "data": None,
-        "error": {"code": "UNAUTHORIZED", "message": "User not found", "details": None},
-    }
+    assert response.json() == unauthorized("User not found", "user_not_found")
 
 
 @pytest.mark.parametrize(
@@ -181,8 +171,8 @@ def test_a_token_for_a_deleted_user_is_unauthorized(db):
     [
         ("Bearer", "Authorization header must contain two space-delimited values"),
         ("Bearer one two", "Authorization header must contain two space-delimited values"),
-        ("Bearer garbage", "Given token not valid for any token type"),
-        ("Bearer eyJhbGciOiJIUzI1NiJ9.e30.AAAA", "Given token not valid for any token type"),
+        ("Bearer garbage", "Token is invalid"),
+        ("Bearer eyJhbGciOiJIUzI1NiJ9.e30.AAAA", "Token is invalid"),
     ],
     ids=["scheme-without-token", "two-tokens", "garbage", "bad-signature"],
 )
@@ -190,10 +180,7 @@ def test_a_malformed_bearer_header_is_unauthorized(db, authorization, message):
     response = get_me(authorization)
 
     assert response.status_code == 401
-    assert response.json() == {
-        "data": None,
-        "error": {"code": "UNAUTHORIZED", "message": message, "details": None},
-    }
+    assert response.json() == unauthorized(message, "token_invalid")
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
@@ -207,14 +194,9 @@ def test_an_authorization_header_that_is_not_bearer_counts_as_no_credentials(use
     response = get_me(authorization)
 
     assert response.status_code == 401
-    assert response.json() == {
-        "data": None,
-        "error": {
-            "code": "UNAUTHORIZED",
-            "message": "Authentication credentials were not provided.",
-            "details": None,
-        },
-    }
+    assert response.json() == unauthorized(
+        "Authentication credentials were not provided.", "token_missing"
+    )
 
 
 @pytest.mark.django_db
@@ -247,4 +229,4 @@ def test_a_signed_refresh_token_whose_expiry_cannot_be_read_is_unauthorized(user
     response = APIClient().post("/api/auth/token/refresh", {"refresh": sign(claims)}, format="json")
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+    assert response.json() == INVALID_TOKEN

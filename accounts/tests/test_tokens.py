@@ -1,6 +1,7 @@
 """Token endpoints: obtain a pair, rotate it with the refresh token, log out."""
 
 import threading
+from datetime import timedelta
 from unittest.mock import ANY
 
 import jwt
@@ -16,20 +17,33 @@ OBTAIN = "/api/auth/token"
 REFRESH = "/api/auth/token/refresh"
 LOGOUT = "/api/auth/logout"
 
-INVALID_CREDENTIALS = {
-    "data": None,
-    "error": {"code": "UNAUTHORIZED", "message": "Invalid email or password.", "details": None},
-}
+
+def unauthorized(message: str, reason: str) -> dict:
+    return {
+        "data": None,
+        "error": {"code": "UNAUTHORIZED", "message": message, "details": {"reason": reason}},
+    }
 
 
-def unauthorized(message: str) -> dict:
-    return {"data": None, "error": {"code": "UNAUTHORIZED", "message": message, "details": None}}
+INVALID_CREDENTIALS = unauthorized("Invalid email or password.", "credentials_invalid")
 
 
 def claims_of(token: str) -> dict:
     return jwt.decode(
         token, settings.SIMPLE_JWT["SIGNING_KEY"], algorithms=[settings.SIMPLE_JWT["ALGORITHM"]]
     )
+
+
+def expired_refresh_token(user) -> str:
+    """A refresh token this service issued to the user, whose time ran out a second ago."""
+    token = RefreshToken.for_user(user)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    return str(token)
+
+
+def refresh_token_forged_with_the_jti_of(refresh: str) -> str:
+    """A refresh token with another one's claims, signed with a key that is not the service's."""
+    return jwt.encode(claims_of(refresh), "not-the-signing-key-" * 3, algorithm="HS256")
 
 
 def access_works(token: str) -> bool:
@@ -143,7 +157,7 @@ def test_a_refresh_token_works_only_once(api_client, user):
 
     assert first.status_code == 200
     assert reused.status_code == 401
-    assert reused.json() == unauthorized("Token is blacklisted")
+    assert reused.json() == unauthorized("Token is blacklisted", "token_blacklisted")
 
 
 def test_the_rotated_refresh_token_can_itself_be_refreshed(api_client, user):
@@ -162,14 +176,14 @@ def test_an_access_token_cannot_be_used_to_refresh(api_client, user):
     response = api_client.post(REFRESH, {"refresh": access}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == unauthorized("Token has wrong type")
+    assert response.json() == unauthorized("Token has wrong type", "token_invalid")
 
 
 def test_refreshing_with_a_garbage_token_is_unauthorized(api_client, db):
     response = api_client.post(REFRESH, {"refresh": "not.a.token"}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == unauthorized("Token is invalid")
+    assert response.json() == unauthorized("Token is invalid", "token_invalid")
 
 
 def test_a_deactivated_users_refresh_token_is_refused(api_client, db):
@@ -181,7 +195,39 @@ def test_a_deactivated_users_refresh_token_is_refused(api_client, db):
     response = api_client.post(REFRESH, {"refresh": refresh}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == unauthorized("No active account found for the given token.")
+    assert response.json() == unauthorized("User is inactive", "user_inactive")
+
+
+def test_a_deleted_users_refresh_token_is_refused(api_client, db):
+    user = UserFactory()
+    refresh = str(RefreshToken.for_user(user))
+    user.delete()
+
+    response = api_client.post(REFRESH, {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+    assert response.json() == unauthorized("User not found", "user_not_found")
+
+
+def test_an_expired_refresh_token_is_refused_as_expired(api_client, user):
+    response = api_client.post(REFRESH, {"refresh": expired_refresh_token(user)}, format="json")
+
+    assert response.status_code == 401
+    assert response.json() == unauthorized("Token is expired", "token_expired")
+
+
+def test_a_forged_token_with_the_id_of_a_revoked_one_is_invalid_not_revoked(api_client, user):
+    """Only a token the service signed is looked up on the blacklist: a forger learns nothing
+    about which token ids are revoked."""
+    revoked = str(RefreshToken.for_user(user))
+    api_client.post(LOGOUT, {"refresh": revoked}, format="json")
+
+    response = api_client.post(
+        REFRESH, {"refresh": refresh_token_forged_with_the_jti_of(revoked)}, format="json"
+    )
+
+    assert response.status_code == 401
+    assert response.json() == unauthorized("Token is invalid", "token_invalid")
 
 
 def test_refreshing_without_a_token_is_a_validation_error(api_client, db):
@@ -197,13 +243,14 @@ def test_concurrent_refreshes_of_one_token_succeed_exactly_once():
     refresh = str(RefreshToken.for_user(UserFactory()))
     attempts = 8
     barrier = threading.Barrier(attempts)
-    statuses: list[int] = []
+    answers: list[tuple[int, str | None]] = []
 
     def use_refresh_token() -> None:
         try:
             barrier.wait()
             response = APIClient().post(REFRESH, {"refresh": refresh}, format="json")
-            statuses.append(response.status_code)
+            error = response.json()["error"]
+            answers.append((response.status_code, error["details"]["reason"] if error else None))
         finally:
             connection.close()
 
@@ -213,7 +260,8 @@ def test_concurrent_refreshes_of_one_token_succeed_exactly_once():
     for thread in threads:
         thread.join()
 
-    assert sorted(statuses) == [200] + [401] * (attempts - 1)
+    winners_first = sorted(answers, key=lambda answer: answer[0])
+    assert winners_first == [(200, None)] + [(401, "token_blacklisted")] * (attempts - 1)
 
 
 # --- Logout ---------------------------------------------------------------------------------
@@ -233,7 +281,7 @@ def test_a_logged_out_refresh_token_can_no_longer_refresh(api_client, user):
     response = api_client.post(REFRESH, {"refresh": refresh}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == unauthorized("Token is blacklisted")
+    assert response.json() == unauthorized("Token is blacklisted", "token_blacklisted")
 
 
 def test_logging_out_leaves_the_users_other_sessions_signed_in(api_client, user):
@@ -253,11 +301,37 @@ def test_logging_out_twice_with_one_token_is_unauthorized(api_client, user):
     response = api_client.post(LOGOUT, {"refresh": refresh}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == unauthorized("Token is blacklisted")
+    assert response.json() == unauthorized("Token is blacklisted", "token_blacklisted")
 
 
 def test_logging_out_with_a_garbage_token_is_unauthorized(api_client, db):
     response = api_client.post(LOGOUT, {"refresh": "garbage"}, format="json")
 
     assert response.status_code == 401
-    assert response.json() == unauthorized("Token is invalid")
+    assert response.json() == unauthorized("Token is invalid", "token_invalid")
+
+
+def test_logging_out_with_an_expired_refresh_token_is_refused_as_expired(api_client, user):
+    response = api_client.post(LOGOUT, {"refresh": expired_refresh_token(user)}, format="json")
+
+    assert response.status_code == 401
+    assert response.json() == unauthorized("Token is expired", "token_expired")
+
+
+@pytest.mark.parametrize("account", ["deactivated", "deleted"])
+def test_logging_out_revokes_the_token_whatever_became_of_its_account(api_client, db, account):
+    """The refresh token is the proof of the session; revoking it is never refused for the
+    account's sake, and a refresh after it is refused as revoked."""
+    user = UserFactory()
+    refresh = str(RefreshToken.for_user(user))
+    if account == "deleted":
+        user.delete()
+    else:
+        user.is_active = False
+        user.save()
+
+    logged_out = api_client.post(LOGOUT, {"refresh": refresh}, format="json")
+    refreshed = api_client.post(REFRESH, {"refresh": refresh}, format="json")
+
+    assert logged_out.status_code == 204
+    assert refreshed.json() == unauthorized("Token is blacklisted", "token_blacklisted")

@@ -109,7 +109,8 @@ class Hostile:
     """A request and how it must be refused.
 
     `path` may name `{user_id}` and `{task_id}` (the signed-in user and their task). `body` is
-    sent as JSON unless it is bytes, which are sent as they are; None sends no body.
+    sent as JSON unless it is bytes, which are sent as they are; None sends no body. A 401
+    says its `reason` in `details`.
     """
 
     method: str
@@ -117,6 +118,7 @@ class Hostile:
     status: int
     code: str
     fields: tuple[str, ...] = ()
+    reason: str | None = None
     body: object = None
     query: str = ""
     content_type: str = "application/json"
@@ -177,9 +179,14 @@ def not_found(id: str, method: str, path: str, body=None) -> pytest.param:
 
 
 def refused_credentials(
-    id: str, authorization: Credentials, path: str = TASKS, body: object = MUST_NOT_EXIST
+    id: str,
+    reason: str,
+    authorization: Credentials,
+    path: str = TASKS,
+    body: object = MUST_NOT_EXIST,
 ) -> pytest.param:
-    """Refused with 401: by default a task creation, which must not create the task."""
+    """Refused with 401 for `reason`: by default a task creation, which must not create the
+    task."""
     return row(
         id,
         method="POST",
@@ -188,6 +195,7 @@ def refused_credentials(
         authorization=authorization,
         status=401,
         code="UNAUTHORIZED",
+        reason=reason,
     )
 
 
@@ -348,30 +356,42 @@ IDS = [
 ]
 
 CREDENTIALS = [
-    refused_credentials("no-authorization", no_credentials),
-    refused_credentials("no-scheme", sent_as("{access}")),
-    refused_credentials("empty-bearer", sent_as("Bearer ")),
-    refused_credentials("basic-scheme", sent_as("Basic dXNlcjpwYXNzd29yZA==")),
-    refused_credentials("two-tokens", sent_as("Bearer {access} {access}")),
-    refused_credentials("token-with-trailing-garbage", sent_as("Bearer {access}x")),
-    refused_credentials("alg-none", forged(algorithm="none")),
-    refused_credentials("hs512-with-the-signing-key", forged(algorithm="HS512")),
-    refused_credentials("signed-with-another-key", forged(key="not-the-signing-key-" * 3)),
-    refused_credentials("expired", forged(exp=-1)),
-    refused_credentials("not-valid-before-a-minute-from-now", forged(nbf=60)),
-    refused_credentials("without-exp", forged(drop=["exp"])),
-    refused_credentials("without-token-type", forged(drop=["token_type"])),
-    refused_credentials("without-user-id", forged(drop=["user_id"])),
-    refused_credentials("user-id-not-a-uuid", forged(user_id="1 OR 1=1")),
-    refused_credentials("user-id-of-nobody", forged(user_id=str(uuid.uuid4()))),
-    refused_credentials("refresh-token-as-access-token", refresh_token_as_access),
-    refused_credentials("token-of-a-deleted-user", token_of_deleted_user),
+    refused_credentials("no-authorization", "token_missing", no_credentials),
+    refused_credentials("no-scheme", "token_missing", sent_as("{access}")),
+    refused_credentials("empty-bearer", "token_invalid", sent_as("Bearer ")),
+    refused_credentials("basic-scheme", "token_missing", sent_as("Basic dXNlcjpwYXNzd29yZA==")),
+    refused_credentials("two-tokens", "token_invalid", sent_as("Bearer {access} {access}")),
+    refused_credentials(
+        "token-with-trailing-garbage", "token_invalid", sent_as("Bearer {access}x")
+    ),
+    refused_credentials("alg-none", "token_invalid", forged(algorithm="none")),
+    refused_credentials("hs512-with-the-signing-key", "token_invalid", forged(algorithm="HS512")),
+    refused_credentials(
+        "signed-with-another-key", "token_invalid", forged(key="not-the-signing-key-" * 3)
+    ),
+    refused_credentials("expired", "token_expired", forged(exp=-1)),
+    refused_credentials("not-valid-before-a-minute-from-now", "token_invalid", forged(nbf=60)),
+    refused_credentials("without-exp", "token_invalid", forged(drop=["exp"])),
+    refused_credentials("without-token-type", "token_invalid", forged(drop=["token_type"])),
+    refused_credentials("without-user-id", "token_invalid", forged(drop=["user_id"])),
+    refused_credentials("user-id-not-a-uuid", "token_invalid", forged(user_id="1 OR 1=1")),
+    refused_credentials("user-id-of-nobody", "user_not_found", forged(user_id=str(uuid.uuid4()))),
+    refused_credentials("refresh-token-as-access-token", "token_invalid", refresh_token_as_access),
+    refused_credentials("token-of-a-deleted-user", "user_not_found", token_of_deleted_user),
     # The refresh token goes in the body; these send an access token there instead.
     refused_credentials(
-        "access-token-as-refresh-token", no_credentials, REFRESH, {"refresh": str(AccessToken())}
+        "access-token-as-refresh-token",
+        "token_invalid",
+        no_credentials,
+        REFRESH,
+        {"refresh": str(AccessToken())},
     ),
     refused_credentials(
-        "access-token-to-log-out", no_credentials, LOGOUT, {"refresh": str(AccessToken())}
+        "access-token-to-log-out",
+        "token_invalid",
+        no_credentials,
+        LOGOUT,
+        {"refresh": str(AccessToken())},
     ),
 ]
 
@@ -500,10 +520,11 @@ def test_a_hostile_request_is_refused_with_the_error_envelope_and_writes_nothing
         assert set(error["details"]) == set(hostile.fields)
         for messages in error["details"].values():
             assert messages and all(isinstance(message, str) for message in messages)
+    elif hostile.status == 401:
+        assert error["details"] == {"reason": hostile.reason}
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     else:
         assert error["details"] is None
-    if hostile.status == 401:
-        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert written_state(user, task) == before
 
 

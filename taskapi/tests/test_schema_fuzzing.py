@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 import pytest
 import schemathesis
 from django.contrib.auth.hashers import make_password
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
@@ -211,20 +209,6 @@ def without_made_up_cursors(ctx, case) -> bool:
     (422) whatever its shape, as is a list cursor sent with `offset` or another `sort`. The
     API's own cursors are walked in tasks/tests, made-up ones in test_hostile_input.py."""
     return OPAQUE_CURSORS[case.operation.definition.raw["operationId"]] not in (case.query or {})
-
-
-@pytest.fixture
-def in_process_wsgi():
-    """Requests sent straight to the WSGI application run inside the test's transaction.
-
-    Django's handler closes the database connection when a request ends unless it is told
-    otherwise (its test client does the same), and closing it would end the test's transaction.
-    """
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield application
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

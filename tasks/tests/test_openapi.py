@@ -1,5 +1,7 @@
 """The OpenAPI document at /openapi.json: valid, and true to the task routes' contract."""
 
+import re
+
 import pytest
 from openapi_spec_validator import validate
 
@@ -14,6 +16,8 @@ TASK_OPERATIONS = {
     "tasks_changes": ("/api/{user_id}/tasks/changes", "get"),
 }
 ERROR_ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+# A 401 is the error envelope whose `details` carries the reason.
+UNAUTHORIZED_ENVELOPE_REF = {"$ref": "#/components/schemas/UnauthorizedEnvelope"}
 TASK_REF = {"$ref": "#/components/schemas/Task"}
 NULL_ONLY = {"type": "object", "nullable": True, "enum": [None]}
 
@@ -200,8 +204,23 @@ def test_every_task_operation_documents_401_403_and_404_as_error_envelopes(
 ):
     response = operation(schema, operation_id)["responses"][status]
 
-    assert response["content"]["application/json"]["schema"] == ERROR_ENVELOPE_REF
+    assert response["content"]["application/json"]["schema"] == (
+        UNAUTHORIZED_ENVELOPE_REF if status == "401" else ERROR_ENVELOPE_REF
+    )
     assert response["description"]
+
+
+@pytest.mark.parametrize("operation_id", TASK_OPERATIONS)
+def test_every_task_operation_documents_the_reasons_a_bearer_token_is_refused(schema, operation_id):
+    description = operation(schema, operation_id)["responses"]["401"]["description"]
+
+    assert re.findall(r"^- `(\w+)`: ", description, re.MULTILINE) == [
+        "token_missing",
+        "token_expired",
+        "token_invalid",
+        "user_inactive",
+        "user_not_found",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -229,8 +248,10 @@ def test_every_error_answer_of_a_task_operation_is_the_error_envelope(schema, op
     errors = {status: response for status, response in responses.items() if int(status) >= 400}
 
     assert errors
-    for response in errors.values():
-        assert response["content"]["application/json"]["schema"] == ERROR_ENVELOPE_REF
+    for status, response in errors.items():
+        assert response["content"]["application/json"]["schema"] == (
+            UNAUTHORIZED_ENVELOPE_REF if status == "401" else ERROR_ENVELOPE_REF
+        )
 
 
 def test_the_error_envelope_has_data_null_and_an_error_with_code_message_details(schema):

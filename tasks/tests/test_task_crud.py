@@ -474,7 +474,9 @@ def test_every_route_without_a_token_is_a_401_and_changes_nothing(
     task.refresh_from_db()
     assert response.status_code == 401
     assert response.json() == envelope_error(
-        "UNAUTHORIZED", "Authentication credentials were not provided."
+        "UNAUTHORIZED",
+        "Authentication credentials were not provided.",
+        {"reason": "token_missing"},
     )
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert Task.objects.count() == 1
@@ -489,7 +491,9 @@ def test_every_route_with_an_invalid_token_is_a_401(api_client, task, user, meth
     response = getattr(api_client, method)(url, {"title": "x", "completed": False}, format="json")
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+    assert response.json() == envelope_error(
+        "UNAUTHORIZED", "Token is invalid", {"reason": "token_invalid"}
+    )
     assert Task.objects.count() == 1
 
 
