@@ -2,19 +2,24 @@
 
 SimpleJWT's JWTAuthentication loads the whole user row on every request (1.5 to 2 ms, a third
 of a list request). The task API needs only the user's id, which the signed token already
-carries, and the answer to one question: is the account still active? That answer is kept
-per worker process for `AUTH_USER_CACHE_SECONDS` (30 by default), so a user deactivated or
-deleted elsewhere loses access within that time on every worker; within the process that
-made the change, at once (see `forget_user` below). Views that need the full user (`me`,
-password change) load it themselves with `load_user`.
+carries, and the answer to one question: is the account still active? Each worker process
+keeps that answer for up to `AUTH_USER_CACHE_SECONDS` (30 by default), and asks the shared
+cache (Redis, one GET) on every request whether the account changed since: saving or
+deleting a user bumps the user's *account generation* there (see `account_changed`), so a
+user deactivated or deleted through any instance loses access on every instance at once.
+Where the cache cannot answer, the per-process answer stands for its few seconds, as
+before. Views that need the full user (`me`, password change) load it themselves with
+`load_user`.
 """
 
+import logging
 import threading
 import time
 import uuid
 from collections import OrderedDict
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -28,6 +33,7 @@ from accounts.models import User
 from taskapi.exceptions import Unauthorized, UnauthorizedReason
 
 UNRECOGNIZED_USER = "Token contained no recognizable user identification"
+logger = logging.getLogger(__name__)
 
 
 class TokenUser:
@@ -43,8 +49,24 @@ class TokenUser:
         return str(self.pk)
 
 
+def generation_key(user_id) -> str:
+    return f"account-generation:{user_id}"
+
+
+def account_generation(user_id) -> int | None:
+    """How many times the account has changed, as the shared cache counts; None when the
+    cache cannot answer (the caller then trusts its own memory for its few seconds)."""
+    try:
+        return cache.get(generation_key(user_id), 0)
+    except Exception:
+        logger.warning("account generations unavailable; trusting cached answers", exc_info=True)
+        return None
+
+
 class ActiveUserCache:
-    """Per-process memory of which user ids belong to active accounts, for a few seconds.
+    """Per-process memory of which user ids belong to active accounts, for a few seconds,
+    and the account generation each answer was read at: an answer read before the account
+    last changed, on any instance, is read again.
 
     Bounded (least recently checked entries go first), so a flood of distinct users cannot
     grow a worker's memory.
@@ -52,19 +74,24 @@ class ActiveUserCache:
 
     def __init__(self, max_entries: int = 10_000):
         self.max_entries = max_entries
-        self.entries: OrderedDict[uuid.UUID, tuple[bool | None, float]] = OrderedDict()
+        self.entries: OrderedDict[uuid.UUID, tuple[bool | None, float, int | None]] = OrderedDict()
         self.lock = threading.Lock()
 
     def status(self, user_id: uuid.UUID) -> bool | None:
         """True if active, False if deactivated, None if there is no such user."""
         now = time.monotonic()
+        generation = account_generation(user_id)
         with self.lock:
             entry = self.entries.get(user_id)
-        if entry is not None and now - entry[1] < settings.AUTH_USER_CACHE_SECONDS:
+        if (
+            entry is not None
+            and now - entry[1] < settings.AUTH_USER_CACHE_SECONDS
+            and (generation is None or generation == entry[2])
+        ):
             return entry[0]
         active = User.objects.filter(pk=user_id).values_list("is_active", flat=True).first()
         with self.lock:
-            self.entries[user_id] = (active, now)
+            self.entries[user_id] = (active, now, generation)
             self.entries.move_to_end(user_id)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
@@ -80,9 +107,19 @@ active_users = ActiveUserCache()
 
 @receiver(post_save, sender=User)
 @receiver(post_delete, sender=User)
-def forget_user(sender, instance: User, **kwargs) -> None:
-    """A change made through this process takes effect in it at once."""
+def account_changed(sender, instance: User, **kwargs) -> None:
+    """Every instance reads the account again on its next request: this one at once, the
+    others when they see the bumped generation. A bulk `update()` of users sends no signal;
+    it takes effect within AUTH_USER_CACHE_SECONDS."""
     active_users.forget(instance.pk)
+    key = generation_key(instance.pk)
+    try:
+        # add() then incr(): a counter that never existed starts at 1, not an error. No
+        # expiry: the key must outlive every cached answer, and costs a few bytes per user.
+        cache.add(key, 0, timeout=None)
+        cache.incr(key)
+    except Exception:
+        logger.warning("could not bump an account generation", exc_info=True)
 
 
 # What SimpleJWT raises, instead of a TokenError, for a correctly signed token whose `exp`

@@ -1,14 +1,18 @@
 """Authentication trusts the signed token for the user's id and remembers for a short while
-whether the account is active, so most requests do not query the user. A user deactivated
-by another process (a different worker or instance) loses access within
-AUTH_USER_CACHE_SECONDS, never more than 60 s; a change made in this process, at once."""
+whether the account is active, so most requests do not query the user. A user saved or
+deleted by another process (a different worker or instance) loses access at once: the
+account's generation in the shared cache moves, and the remembered answer is read again.
+A change that sends no signal (a queryset update, raw SQL), or one made while the shared
+cache is down, takes effect within AUTH_USER_CACHE_SECONDS, never more than 60 s."""
 
 import pytest
+import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.authentication import active_users
+from accounts.authentication import account_generation, active_users, generation_key
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import bearer_client
@@ -27,6 +31,12 @@ def clock(monkeypatch):
     fake = Clock()
     monkeypatch.setattr("accounts.authentication.time.monotonic", lambda: fake.now)
     return fake
+
+
+def remember_as_active_missing_the_bump(user_id, clock) -> None:
+    """This process remembers the user as active at the current generation: a worker that
+    read the account while the shared cache was down when the change bumped it."""
+    active_users.entries[user_id] = (True, clock.now, account_generation(user_id))
 
 
 @pytest.mark.django_db
@@ -72,8 +82,7 @@ def test_a_user_deleted_elsewhere_loses_access_within_the_cache_window(clock):
     assert client.get(tasks_url).status_code == 200
 
     user.delete()
-    # As another worker would, this one still remembers the user as active.
-    active_users.entries[user_id] = (True, clock.now)
+    remember_as_active_missing_the_bump(user_id, clock)
     remembered = client.get(tasks_url)
     clock.advance(settings.AUTH_USER_CACHE_SECONDS + 1)
     response = client.get(tasks_url)
@@ -96,7 +105,7 @@ def test_views_that_read_the_account_refuse_it_at_once_with_the_reason(clock, ch
         User.objects.filter(pk=user.pk).delete()
     else:
         User.objects.filter(pk=user.pk).update(is_active=False)
-    active_users.entries[user.pk] = (True, clock.now)
+    remember_as_active_missing_the_bump(user.pk, clock)
     response = client.get("/api/auth/me")
 
     assert response.status_code == 401
@@ -131,3 +140,99 @@ def test_the_memory_of_active_users_is_bounded(db):
         memory.status(user.pk)
 
     assert list(memory.entries) == [user.pk for user in users[2:]]
+
+
+def change_as_another_instance_would(user) -> None:
+    """What another instance's save of the user leaves behind here: the row changed, the
+    shared generation bumped, and this process's memory untouched."""
+    cache.add(generation_key(user.pk), 0, timeout=None)
+    cache.incr(generation_key(user.pk))
+
+
+@pytest.mark.django_db
+def test_a_user_deactivated_through_another_instance_loses_access_at_once():
+    user = UserFactory()
+    client = bearer_client(user)
+    assert client.get(f"/api/{user.pk}/tasks").status_code == 200
+
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    change_as_another_instance_would(user)
+    response = client.get(f"/api/{user.pk}/tasks")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["details"] == {"reason": "user_inactive"}
+
+
+@pytest.mark.django_db
+def test_a_user_deleted_through_another_instance_loses_access_at_once():
+    user = UserFactory()
+    client = bearer_client(user)
+    assert client.get(f"/api/{user.pk}/tasks").status_code == 200
+
+    User.objects.filter(pk=user.pk).delete()
+    change_as_another_instance_would(user)
+    response = client.get(f"/api/{user.pk}/tasks")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["details"] == {"reason": "user_not_found"}
+
+
+@pytest.mark.django_db
+def test_an_unchanged_generation_costs_no_user_query():
+    user = UserFactory()
+    client = bearer_client(user)
+    client.get(f"/api/{user.pk}/tasks")
+    cache.incr(generation_key(user.pk))  # a change, read once
+    client.get(f"/api/{user.pk}/tasks")
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"/api/{user.pk}/tasks")
+
+    assert [query for query in queries if "accounts_user" in query["sql"]] == []
+
+
+@pytest.mark.django_db
+def test_when_the_shared_cache_fails_the_remembered_answer_stands(monkeypatch, caplog):
+    user = UserFactory()
+    client = bearer_client(user)
+    client.get(f"/api/{user.pk}/tasks")
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get", unreachable)
+    response = client.get(f"/api/{user.pk}/tasks")
+
+    assert response.status_code == 200
+    assert "account generations unavailable" in caplog.text
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_account_deleted_through_one_instance_is_refused_by_another_at_once(gunicorn_server):
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: the account generations live in the shared cache")
+    # One worker each, so the worker that answers below is the one that remembers the user.
+    first, second = gunicorn_server(workers=1), gunicorn_server(workers=1)
+    # Registered through a server, so the password is hashed as the servers hash it.
+    registered = requests.post(
+        f"{first.url}/api/auth/register",
+        json={"email": "leaving@example.com", "password": "a-long-passphrase-42", "name": "L"},
+        timeout=10,
+    ).json()["data"]
+    headers = {"Authorization": f"Bearer {registered['access']}"}
+    tasks = f"/api/{registered['user']['id']}/tasks"
+    for server in (first, second):
+        assert requests.get(server.url + tasks, headers=headers, timeout=10).ok
+
+    deleted = requests.delete(
+        f"{first.url}/api/auth/me",
+        json={"password": "a-long-passphrase-42"},
+        headers=headers,
+        timeout=10,
+    )
+    refused = requests.get(second.url + tasks, headers=headers, timeout=10)
+
+    assert deleted.status_code == 204
+    assert refused.status_code == 401
+    assert refused.json()["error"]["details"] == {"reason": "user_not_found"}
