@@ -84,10 +84,12 @@ def create_once(request, user_id, key: str, create) -> Response:
                 ) from None
             return replay(record)
         response = create()
-        record.status_code = response.status_code
         # Stored as the renderer writes it (ISO datetimes with microseconds, UTC as Z), so
-        # a replay, rendered again from it, is byte for byte the first answer.
-        record.response_body = dumps(response.data).decode()
-        record.location = response.headers.get("Location", "")
-        record.save(update_fields=["status_code", "response_body", "location"])
+        # a replay, rendered again from it, is byte for byte the first answer. Written
+        # through owned_by, so the UPDATE names its owner like every other statement here.
+        IdempotentRequest.objects.owned_by(user_id).filter(pk=record.pk).update(
+            status_code=response.status_code,
+            response_body=dumps(response.data).decode(),
+            location=response.headers.get("Location", ""),
+        )
     return response
