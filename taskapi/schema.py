@@ -32,7 +32,10 @@ ERROR_DESCRIPTIONS = {
         "is declared or it is sent in chunks."
     ),
     415: "Request body is not `application/json`.",
-    422: "Validation failed; `details` maps each field or parameter to its messages.",
+    422: (
+        "Validation failed, or the body has a field the operation does not take; `details` "
+        "maps each field or parameter to its messages."
+    ),
     429: "Too many requests; retry after `Retry-After` seconds.",
     500: "Unexpected server error; `details.request_id` identifies it.",
     503: "A dependency (the database) is unavailable.",
