@@ -14,11 +14,12 @@ from accounts.authentication import read_token, refusal, require_active, user_id
 from accounts.models import User, normalize_email
 from taskapi.exceptions import Conflict, Unauthorized, UnauthorizedReason
 from taskapi.fields import StrictCharField, StrictEmailField, StrictURLField
+from taskapi.serializers import RefusesUnknownFields
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(RefusesUnknownFields, serializers.ModelSerializer):
     # Strings must arrive as JSON strings: DRF's own fields would store `{"name": 0}` as "0".
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -53,7 +54,7 @@ class TokenPairSerializer(serializers.Serializer):
         return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-class RegistrationSerializer(serializers.Serializer):
+class RegistrationSerializer(RefusesUnknownFields, serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
     name = StrictCharField(max_length=150)
@@ -86,7 +87,7 @@ class RegistrationResponseSerializer(TokenPairSerializer):
     user = UserSerializer(read_only=True)
 
 
-class TokenObtainSerializer(serializers.Serializer):
+class TokenObtainSerializer(RefusesUnknownFields, serializers.Serializer):
     email = StrictCharField(write_only=True, max_length=254)
     password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
 
@@ -157,7 +158,7 @@ def blacklist_once(token: RefreshToken) -> None:
         raise Unauthorized(UnauthorizedReason.TOKEN_BLACKLISTED, "Token is blacklisted") from None
 
 
-class RefreshTokenSerializer(serializers.Serializer):
+class RefreshTokenSerializer(RefusesUnknownFields, serializers.Serializer):
     refresh = StrictCharField(write_only=True)
 
 
@@ -193,7 +194,7 @@ class CurrentPasswordField(StrictCharField):
         return value
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(RefusesUnknownFields, serializers.Serializer):
     old_password = CurrentPasswordField()
     new_password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
 
@@ -221,7 +222,7 @@ def revoke_refresh_tokens(user: User) -> None:
     )
 
 
-class AccountDeletionSerializer(serializers.Serializer):
+class AccountDeletionSerializer(RefusesUnknownFields, serializers.Serializer):
     """Deletes the signed-in user, once their password checks out. Everything of theirs goes
     in one transaction: tasks and tombstones, the task ledger, idempotency records (all by
     cascade) and refresh tokens (see accounts.models.delete_refresh_tokens)."""

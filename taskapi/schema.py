@@ -32,7 +32,10 @@ ERROR_DESCRIPTIONS = {
         "is declared or it is sent in chunks."
     ),
     415: "Request body is not `application/json`.",
-    422: "Validation failed; `details` maps each field or parameter to its messages.",
+    422: (
+        "Validation failed, or the body has a field the operation does not take; `details` "
+        "maps each field or parameter to its messages."
+    ),
     429: "Too many requests; retry after `Retry-After` seconds.",
     500: "Unexpected server error; `details.request_id` identifies it.",
     503: "A dependency (the database) is unavailable.",
@@ -196,9 +199,55 @@ def require_body_with_required_fields(operation: dict, schemas: dict) -> None:
             body["required"] = True
 
 
+IGNORED_ON_INPUT = "Read-only: accepted with any value and ignored, as read from a GET."
+
+
+def component_named(ref_holder: dict, schemas: dict) -> dict:
+    """The component a `{"$ref": ...}` schema names, or {} for any other schema."""
+    ref = ref_holder.get("$ref", "")
+    return schemas.get(ref.rsplit("/", 1)[-1], {}) if ref else {}
+
+
+def close_to_unknown_fields(body: dict, written: dict) -> None:
+    """Says of a request body what RefusesUnknownFields (taskapi/serializers.py) enforces: no
+    property beyond those listed, where the read-only properties of the object it writes are
+    listed too, with any value, so that a body made from a GET stays valid."""
+    body["additionalProperties"] = False
+    properties = body.setdefault("properties", {})
+    for name, schema in written.get("properties", {}).items():
+        if schema.get("readOnly"):
+            # Any value: the server ignores these without reading them.
+            properties.setdefault(name, {"readOnly": True, "description": IGNORED_ON_INPUT})
+
+
+def refuse_unknown_body_fields(paths: dict, schemas: dict) -> None:
+    """Closes every request body to unknown properties. A serializer's request component
+    (`TaskRequest`, `PatchedTaskRequest`) writes the object of its response component (`Task`);
+    a body written out in place (complete's) writes what its operation answers."""
+    for name, schema in schemas.items():
+        if name.endswith("Request") and schema.get("type") == "object":
+            written = schemas.get(name.removeprefix("Patched").removesuffix("Request"), {})
+            close_to_unknown_fields(schema, written)
+    for path_item in paths.values():
+        for operation in path_item.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                body = media.get("schema", {})
+                if "$ref" in body or body.get("type") != "object":
+                    continue
+                answers = [
+                    content.get("schema", {})
+                    for code, response in operation.get("responses", {}).items()
+                    if int(code) < 300
+                    for content in response.get("content", {}).values()
+                ]
+                written = next((component_named(a, schemas) for a in answers if a), {})
+                close_to_unknown_fields(body, written)
+
+
 def wrap_responses_in_envelope(result, generator, request, public):
     """drf-spectacular POSTPROCESSING_HOOK."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    refuse_unknown_body_fields(result.get("paths", {}), schemas)
     for name, schema in schemas.items():
         # Response components (requests are split off as `...Request`): every serializer
         # field is always present in an answer, optional on input or not.

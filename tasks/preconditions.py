@@ -4,10 +4,27 @@ A task's ETag is strong (tasks/etags.py). Comparison for If-Match is strong (a w
 `W/"..."` never matches); for If-None-Match it is weak, as RFC 9110 says.
 """
 
+import re
+
 from django.utils.http import parse_etags
 
 from tasks.etags import version_in_etag
 from tasks.models import Task
+
+# What an If-Match holds (RFC 9110, 8.8.3 and 13.1.1): `*`, or entity tags separated by
+# commas, each an optional `W/` and printable ASCII other than `"` in double quotes, with
+# optional spaces or tabs around the commas and the value (which servers usually strip, and
+# the test client does not). Written so that Python and the OpenAPI document (an ECMA-262
+# pattern) read it alike. A value of another form names no version, so the write it guards
+# is refused (412), even where Django's lenient parse_etags would find a tag in it.
+ENTITY_TAG = '(?:W/)?"[\\u0021\\u0023-\\u007e]*"'
+OPTIONAL_WHITESPACE = "[ \\t]*"
+IF_MATCH_PATTERN = (
+    f"^{OPTIONAL_WHITESPACE}(?:\\*|{ENTITY_TAG}(?:{OPTIONAL_WHITESPACE},{OPTIONAL_WHITESPACE}"
+    f"{ENTITY_TAG})*){OPTIONAL_WHITESPACE}$"
+)
+IF_MATCH_RULE = '`*`, or one or more entity tags separated by commas, such as `"<id>.<version>"`'
+WELL_FORMED_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 
 
 def _tags(request, header: str) -> list[str] | None:
@@ -21,10 +38,16 @@ def if_match_versions(request, task_id) -> set[int] | None:
     """The versions of this task that `If-Match` names.
 
     None means no version condition: no header, or `*` (which asks only that the task
-    exist). An empty set means no tag can match, so the write must fail.
+    exist). An empty set means no tag can match, so the write must fail: a value that breaks
+    IF_MATCH_RULE names no version.
     """
-    tags = _tags(request, "If-Match")
-    if tags is None or "*" in tags:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    if not WELL_FORMED_IF_MATCH.fullmatch(raw):
+        return set()
+    tags = parse_etags(raw)
+    if "*" in tags:
         return None
     versions = {version_in_etag(tag, task_id) for tag in tags}
     versions.discard(None)

@@ -13,7 +13,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from taskapi.pagination import PaginationSerializer
-from tasks import idempotency
+from tasks import idempotency, preconditions
 from tasks.filters import TaskListQuery
 from tasks.serializers import TaskSerializer
 from tasks.sync import ChangesQuery
@@ -43,10 +43,12 @@ TASK_PATH_PARAMETERS = [
 ]
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    str,
+    {"type": "string", "pattern": preconditions.IF_MATCH_PATTERN},
     OpenApiParameter.HEADER,
-    description="The task's ETag as you last read it: the write happens only if the task "
-    "has not changed since (412 otherwise). Without it, the last writer wins.",
+    description=f"{preconditions.IF_MATCH_RULE}: the task's ETag as you last read it. The "
+    "write happens only if the task has not changed since, or with `*` if it exists (412 "
+    "otherwise, and for a value of any other form, which names no version). Without it, the "
+    "last writer wins.",
 )
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from taskapi.fields import StrictBooleanField, StrictCharField, StrictDateTimeField
-from taskapi.serializers import FieldsBuiltOnce
+from taskapi.serializers import FieldsBuiltOnce, RefusesUnknownFields
 from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
 
 # What a client sees of a task: each is a column of tasks_task, under its attribute name.
@@ -23,9 +23,11 @@ TASK_COLUMNS = (
     "updated_at",
     "version",
 )
+# The columns no body can set; a body may still carry them (what a client read), to no effect.
+TASK_READ_ONLY_COLUMNS = ("id", "user_id", "completed_at", "created_at", "updated_at", "version")
 
 
-class TaskSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class TaskSerializer(RefusesUnknownFields, FieldsBuiltOnce, serializers.ModelSerializer):
     """A task as clients see it; `id`, `user_id` and the timestamps are read-only."""
 
     user_id = serializers.UUIDField(read_only=True)
@@ -46,7 +48,7 @@ class TaskSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = list(TASK_COLUMNS)
-        read_only_fields = ["id", "completed_at", "created_at", "updated_at", "version"]
+        read_only_fields = list(TASK_READ_ONLY_COLUMNS)
 
     def to_representation(self, task: Task) -> dict:
         # Native values, written by the orjson renderer: DRF's per-field formatting cost
@@ -69,5 +71,10 @@ class TaskSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         return {**self.REPLACE_DEFAULTS, **self.validated_data}
 
 
-class TaskCompletionSerializer(FieldsBuiltOnce, serializers.Serializer):
+class TaskCompletionSerializer(RefusesUnknownFields, FieldsBuiltOnce, serializers.Serializer):
+    # A task as read may come back with the change: its read-only fields are ignored here as
+    # in a PUT, while a writable one (a title) is refused, since this route would not apply
+    # it. A comment, not a docstring: the API documentation would show a docstring.
+    ignored_fields = TASK_READ_ONLY_COLUMNS
+
     completed = StrictBooleanField()

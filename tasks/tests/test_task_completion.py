@@ -151,17 +151,38 @@ def test_completing_changes_nothing_but_completed_completed_at_and_updated_at(au
     assert task.updated_at > datetime.fromisoformat(stored["updated_at"])
 
 
-def test_the_completion_body_ignores_other_fields(auth_client, pending):
+def test_the_completion_body_ignores_the_tasks_read_only_fields(auth_client, pending):
     response = auth_client.patch(
         complete_url(pending),
-        {"completed": True, "title": "Renamed", "completed_at": "2020-01-01T00:00:00Z"},
+        {"completed": True, "completed_at": "2020-01-01T00:00:00Z", "version": 7},
         format="json",
     )
 
     pending.refresh_from_db()
     assert response.status_code == 200
-    assert pending.title == "Water the plants"
+    assert (pending.completed, pending.version) == (True, 2)
     assert pending.completed_at > datetime(2020, 1, 2, tzinfo=UTC)
+
+
+def test_the_completion_body_refuses_a_field_this_route_would_not_apply(auth_client, pending):
+    """A title sent here would be lost behind a 200, so it is refused; PATCH the task."""
+    stored = task_json(pending)
+
+    response = auth_client.patch(
+        complete_url(pending), {"completed": True, "title": "Renamed"}, format="json"
+    )
+
+    pending.refresh_from_db()
+    assert response.json() == {
+        "data": None,
+        "error": {
+            "code": "VALIDATION_ERROR",
+            "message": "Invalid input: Unknown field.",
+            "details": {"title": ["Unknown field."]},
+        },
+    }
+    assert response.status_code == 422
+    assert task_json(pending) == stored
 
 
 def test_completed_is_required_to_complete(auth_client, pending):

@@ -329,24 +329,47 @@ def test_one_bad_field_stops_the_good_ones_from_being_written(auth_client, task,
     assert_nothing_written(task, stored)
 
 
-def test_unknown_fields_in_a_body_are_ignored(auth_client, user):
-    response = auth_client.post(
-        tasks_url(user), {"title": "Plain", "priority": "high", "tags": ["a"]}, format="json"
+@pytest.mark.parametrize("route", WRITES)
+def test_an_unknown_field_is_a_422_naming_it_and_nothing_is_written(auth_client, task, route):
+    stored = task_json(task)
+
+    response = write(
+        auth_client, task, route, {"dueDate": "2026-05-01T10:00:00Z", "priority": "high"}
     )
 
-    assert response.status_code == 201
-    assert set(response.json()["data"]) == {
-        "id",
-        "user_id",
-        "title",
-        "description",
-        "due_date",
-        "completed",
-        "completed_at",
-        "created_at",
-        "updated_at",
-        "version",
+    assert response.status_code == 422
+    assert response.json() == validation_error(
+        {
+            "dueDate": ["Unknown field; did you mean due_date?"],
+            "priority": ["Unknown field."],
+        }
+    )
+    assert_nothing_written(task, stored)
+
+
+@pytest.mark.parametrize("route", ["replace", "update"])
+def test_a_task_sent_back_as_read_is_written_and_its_read_only_fields_ignored(
+    auth_client, task, route
+):
+    """GET, change, PUT: the read-only fields a client read come back and change nothing."""
+    read = auth_client.get(task_url(task)).json()["data"]
+
+    response = write(
+        auth_client,
+        task,
+        route,
+        {**read, "title": "Changed", "id": "not even an id", "version": 99, "created_at": 0},
+    )
+
+    task.refresh_from_db()
+    assert response.status_code == 200
+    assert response.json()["data"] == {
+        **read,
+        "title": "Changed",
+        "updated_at": response.json()["data"]["updated_at"],
+        "version": 2,
     }
+    assert (task.title, task.version) == ("Changed", 2)
 
 
 # --- The database's own guard ---------------------------------------------------------------
