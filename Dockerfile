@@ -18,7 +18,8 @@ RUN mkdir taskapi accounts tasks \
 COPY . .
 RUN pip install --no-deps . \
     && ENVIRONMENT=production SECRET_KEY=collectstatic-only JWT_SECRET=collectstatic-only \
-       ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput --verbosity 0 \
+       ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:///:memory: \
+       python manage.py collectstatic --noinput --verbosity 0 \
     && useradd --system --uid 10001 --home-dir /app taskapi \
     && chown -R taskapi /app
 
