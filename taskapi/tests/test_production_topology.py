@@ -8,7 +8,6 @@ missing (`apt-get install nginx pgbouncer`; CI installs them).
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -168,20 +167,6 @@ def test_a_request_line_over_4094_bytes_gets_the_envelope_and_one_of_4094_is_ser
     assert head.startswith(b"HTTP/1.1 414 ")
     assert b"\r\nContent-Type: application/json\r\n" in head
     assert json.loads(body) == envelope_of(414, "The request line is longer than 4094 bytes.")
-
-
-def test_nginx_error_bodies_are_the_apps_envelopes():
-    """Every literal answer in deploy/taskapi.conf.template is error_body() of its status;
-    502 and 504 (nginx's gateway errors) say SERVICE_UNAVAILABLE, as the app's 503 does."""
-    template = (DEPLOY_DIR / "taskapi.conf.template").read_text()
-    answers = re.findall(r"return (\d{3}) '(.*)';", template)
-    codes_used = {502: 503, 504: 503}
-
-    assert sorted(int(status) for status, _ in answers) == [400, 408, 413, 414, 429, 502, 503, 504]
-    for status, body in answers:
-        parsed = json.loads(body)
-        as_app = codes_used.get(int(status), int(status))
-        assert parsed == envelope_of(as_app, parsed["error"]["message"]), status
 
 
 def test_a_chunked_post_is_applied_like_a_sized_one(topology, user):
