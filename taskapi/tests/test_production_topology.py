@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import requests
 from django.conf import settings
 
 from taskapi.exceptions import error_body
+from taskapi.tests.live_urls import SLOW_SECONDS
 from taskapi.tests.servers import bearer, current_database_url, free_port, server_environment
 from tasks.models import Task
 
@@ -59,12 +61,14 @@ class Topology:
         return self.process.returncode
 
 
-def start_topology(directory: Path, **variables: str) -> Topology:
+def start_topology(
+    directory: Path, settings_module: str = "taskapi.settings", **variables: str
+) -> Topology:
     if not (os.access(NGINX, os.X_OK) and os.access(PGBOUNCER, os.X_OK)):
         pytest.skip("needs Debian's nginx and pgbouncer (apt-get install nginx pgbouncer)")
     port = free_port()
     env = {
-        **server_environment(current_database_url()),
+        **server_environment(current_database_url(), settings_module),
         "GUNICORN_WORKERS": "2",
         "GUNICORN_GRACEFUL_TIMEOUT": "5",
         "THROTTLE_USER_RATE": "10000/minute",
@@ -268,3 +272,33 @@ def test_a_dead_instance_leaves_rotation_and_with_both_dead_nginx_answers_the_en
     )
     assert status == 0, topology.log_path.read_text()
     assert b"gunicorn 1 exited" in topology.log_path.read_bytes()
+
+
+def test_sigterm_lets_requests_in_flight_through_nginx_finish_then_everything_stops(tmp_path):
+    started = tmp_path / "started"
+    started.mkdir()
+    topology = start_topology(
+        tmp_path, "taskapi.tests.live_settings", SLOW_REQUEST_MARKERS=str(started)
+    )
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            in_flight = [
+                pool.submit(requests.get, f"{topology.url}/slow", timeout=30) for _ in range(4)
+            ]
+            deadline = time.monotonic() + 10
+            while len(list(started.iterdir())) < 4 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert len(list(started.iterdir())) == 4, "the slow requests never all started"
+
+            topology.process.send_signal(signal.SIGTERM)
+            responses = [future.result() for future in in_flight]
+    finally:
+        status = topology.stop()
+
+    assert [response.status_code for response in responses] == [200] * 4
+    assert [response.json() for response in responses] == [
+        {"data": {"slept": SLOW_SECONDS}, "error": None}
+    ] * 4
+    assert status == 0, topology.log_path.read_text()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{topology.url}/health", timeout=2)
