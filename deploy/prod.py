@@ -52,11 +52,12 @@ def render(template: str, target: Path, values: dict[str, str]) -> None:
     target.write_text(text)
 
 
-def libpq_value(value: str) -> str:
-    """A value for a libpq-style `key=value` list (pgbouncer's [databases] lines)."""
-    if value and not re.search(r"[\s'\\]", value):
+def connstr_value(value: str) -> str:
+    """A value for pgbouncer's `key=value` [databases] lines: quoted when it holds a space or
+    a quote, a quote inside doubled (pgbouncer refuses libpq's backslash escape)."""
+    if value and not re.search(r"[\s']", value):
         return value
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + value.replace("'", "''") + "'"
 
 
 def pgbouncer_version(pgbouncer: str) -> tuple[int, int]:
@@ -121,7 +122,7 @@ class Topology:
         pgbouncer = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
         prepared = pgbouncer_version(pgbouncer) >= PREPARED_STATEMENTS_SINCE
         server = " ".join(
-            f"{key}={libpq_value(str(value))}"
+            f"{key}={connstr_value(str(value))}"
             for key, value in [
                 ("host", database["HOST"] or "127.0.0.1"),
                 ("port", database["PORT"] or 5432),
@@ -131,9 +132,14 @@ class Topology:
             ]
             if value
         )
+        pgbouncer_ini = self.runtime / "pgbouncer.ini"
+        # It holds the database password: readable by this user only (pgbouncer reads it
+        # before it drops to `nobody`).
+        pgbouncer_ini.touch(mode=0o600)
+        pgbouncer_ini.chmod(0o600)
         render(
             "pgbouncer.ini.template",
-            self.runtime / "pgbouncer.ini",
+            pgbouncer_ini,
             {
                 "PGBOUNCER_DATABASE": f"{database['NAME']} = {server}",
                 "PGBOUNCER_LISTEN_ADDR": "127.0.0.1",
@@ -165,7 +171,7 @@ class Topology:
 
         # pgbouncer refuses to run as root; it drops to `nobody` after reading its files.
         as_user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        self.pgbouncer = self.spawn([pgbouncer, *as_user, str(self.runtime / "pgbouncer.ini")])
+        self.pgbouncer = self.spawn([pgbouncer, *as_user, str(pgbouncer_ini)])
         wait_for("pgbouncer", lambda: port_open(options.pgbouncer_port), [self.pgbouncer])
 
         pooled_url = (
