@@ -167,7 +167,8 @@ class Topology:
 
         log("release: migrate, collectstatic")
         for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "--verbosity", "0"]):
-            subprocess.run([sys.executable, "manage.py", *step], cwd=PROJECT_DIR, check=True)
+            if subprocess.run([sys.executable, "manage.py", *step], cwd=PROJECT_DIR).returncode:
+                raise SystemExit(f"manage.py {step[0]} failed (its error is above)")
 
         # pgbouncer refuses to run as root; it drops to `nobody` after reading its files.
         as_user = ["-u", "nobody"] if os.geteuid() == 0 else []
