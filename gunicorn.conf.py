@@ -1,7 +1,7 @@
 """gunicorn settings, read from the environment (see README: Configuration)."""
 
 import logging
-import multiprocessing
+import math
 import os
 from pathlib import Path
 
@@ -20,14 +20,36 @@ def env_int(name: str, default: int) -> int:
     return int(env_str(name, str(default)))
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota.
+
+    A container limited to 2 CPUs on a 64-core host sees 64 in os.cpu_count(); the quota
+    (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`) is what it may really use.
+    """
+    cpus = len(os.sched_getaffinity(0))
+    for quota_file, period_file in (
+        ("/sys/fs/cgroup/cpu.max", None),
+        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+    ):
+        try:
+            fields = Path(quota_file).read_text().split()
+            if period_file is not None:
+                fields.append(Path(period_file).read_text().strip())
+        except OSError:
+            continue
+        quota, period = fields[0], fields[1]
+        if quota not in {"max", "-1"}:
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+        break
+    return cpus
+
+
 bind = env_str("GUNICORN_BIND", "0.0.0.0:8000")
 # Rate-limit counters live in Redis when REDIS_URL is set, shared by every process. Without it
 # each process counts in its own memory, so the default is then one process serving with
 # threads: its counts are the only ones, and every limit holds exactly as documented.
 SHARED_RATE_LIMITS = bool(env_str("REDIS_URL", ""))
-workers = env_int(
-    "GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1 if SHARED_RATE_LIMITS else 1
-)
+workers = env_int("GUNICORN_WORKERS", available_cpus() * 2 + 1 if SHARED_RATE_LIMITS else 1)
 threads = env_int("GUNICORN_THREADS", 1 if SHARED_RATE_LIMITS else 4)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = env_int("GUNICORN_TIMEOUT", 30)

@@ -144,7 +144,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    if not IS_DEVELOPMENT:
+        # A production image without DATABASE_URL would otherwise serve an empty SQLite file
+        # inside the container, and lose every write when the container goes.
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be set when ENVIRONMENT={ENVIRONMENT} (postgres://...)"
+        )
+    DATABASE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
@@ -167,6 +175,24 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast when the database is unreachable instead of hanging a worker.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+
+# A transaction-mode pooler (pgbouncer) hands each transaction to whichever server connection
+# is free, so nothing may outlive a transaction on the server: no server-side cursors (a
+# named cursor lives in a session), and no prepared statements unless the pooler tracks them
+# (pgbouncer 1.21 and later, with max_prepared_statements set). psycopg prepares a query on
+# its fifth run by default; prepare_threshold None never does.
+DATABASE_POOLER = env_str("DATABASE_POOLER", "none").lower()
+if DATABASE_POOLER not in {"none", "pgbouncer"}:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER must be none or pgbouncer, got {DATABASE_POOLER!r}"
+    )
+DATABASE_POOLER_PREPARED_STATEMENTS = env_bool("DATABASE_POOLER_PREPARED_STATEMENTS", False)
+if DATABASE_POOLER == "pgbouncer":
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_POOLER=pgbouncer needs a postgres:// DATABASE_URL")
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    if not DATABASE_POOLER_PREPARED_STATEMENTS:
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

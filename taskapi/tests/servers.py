@@ -97,22 +97,13 @@ def current_database_url() -> str:
     return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
 
 
-def start_gunicorn(
-    log_dir: Path,
-    *,
-    workers: int | None,
-    database_url: str,
-    settings_module: str = "taskapi.settings",
-    **variables: str,
-) -> LiveServer:
-    """Starts gunicorn on a free port and returns once /health answers 200.
-
-    The server gets this process's secrets (so tokens minted here with `RefreshToken.for_user`
-    work there), its Redis and rate limits; `variables` override any of them. `workers=None`
-    leaves the worker count to gunicorn.conf.py, as `make run` does.
-    """
-    port = free_port()
-    env = {
+def server_environment(
+    database_url: str, settings_module: str = "taskapi.settings"
+) -> dict[str, str]:
+    """The environment of a server in another process: every project variable blank (the
+    default) but this process's secrets (so tokens minted here with `RefreshToken.for_user`
+    work there), its Redis and its rate limits."""
+    return {
         **os.environ,
         **dict.fromkeys(PROJECT_VARIABLES, ""),
         "DJANGO_SETTINGS_MODULE": settings_module,
@@ -124,6 +115,25 @@ def start_gunicorn(
         "THROTTLE_USER_RATE": settings.THROTTLE_RATES["user"],
         "THROTTLE_AUTH_IP_RATE": settings.THROTTLE_RATES["auth_ip"],
         "THROTTLE_LOGIN_EMAIL_RATE": settings.THROTTLE_RATES["login_email"],
+    }
+
+
+def start_gunicorn(
+    log_dir: Path,
+    *,
+    workers: int | None,
+    database_url: str,
+    settings_module: str = "taskapi.settings",
+    **variables: str,
+) -> LiveServer:
+    """Starts gunicorn on a free port and returns once /health answers 200.
+
+    The server gets server_environment(); `variables` override any of it. `workers=None`
+    leaves the worker count to gunicorn.conf.py, as `make run` does.
+    """
+    port = free_port()
+    env = {
+        **server_environment(database_url, settings_module),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "" if workers is None else str(workers),
         # Idle workers stop at once; a test that needs longer says so.

@@ -121,3 +121,65 @@ def test_the_readme_and_env_example_list_exactly_the_variables_settings_and_guni
 
     assert sorted(in_readme ^ read) == []
     assert sorted(in_env_example ^ read) == []
+
+
+def test_production_refuses_to_start_without_a_database_url(tmp_path):
+    """Else an image would serve an empty SQLite file inside its container."""
+    result = manage("check", tmp_path=tmp_path, **production_variables(), DATABASE_URL="")
+
+    assert result.returncode != 0
+    assert (
+        "ImproperlyConfigured: DATABASE_URL must be set when ENVIRONMENT=production"
+        in result.stderr
+    )
+
+
+def test_development_still_defaults_to_the_sqlite_file(tmp_path):
+    show = "from django.conf import settings; print(settings.DATABASES['default']['NAME'])"
+
+    result = manage("shell", "--no-imports", "-c", show, tmp_path=tmp_path, DATABASE_URL="")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{Path(settings.BASE_DIR) / 'db.sqlite3'}\n"
+
+
+SHOW_POOLER_SETTINGS = (
+    "from django.conf import settings; db = settings.DATABASES['default']; "
+    "print(db.get('DISABLE_SERVER_SIDE_CURSORS', False), "
+    "db['OPTIONS'].get('prepare_threshold', 'default'))"
+)
+
+
+@pytest.mark.parametrize(
+    ("variables", "shown"),
+    [
+        ({}, "False default"),
+        ({"DATABASE_POOLER": "pgbouncer"}, "True None"),
+        (
+            {"DATABASE_POOLER": "pgbouncer", "DATABASE_POOLER_PREPARED_STATEMENTS": "true"},
+            "True default",
+        ),
+    ],
+)
+def test_behind_pgbouncer_no_server_side_cursors_and_no_prepared_statements_unless_tracked(
+    tmp_path, variables, shown
+):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        SHOW_POOLER_SETTINGS,
+        tmp_path=tmp_path,
+        DATABASE_URL="postgres://app@127.0.0.1:6432/taskapi",
+        **variables,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{shown}\n"
+
+
+def test_pgbouncer_needs_a_postgresql_database_url(tmp_path):
+    result = manage("check", tmp_path=tmp_path, DATABASE_POOLER="pgbouncer")
+
+    assert result.returncode != 0
+    assert "DATABASE_POOLER=pgbouncer needs a postgres:// DATABASE_URL" in result.stderr
