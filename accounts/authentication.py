@@ -208,11 +208,16 @@ class AccessTokenAuthentication(JWTAuthentication):
         return TokenUser(user_id)
 
 
-def load_user(request) -> User:
-    """The signed-in user's full row, for the few views that need more than the id."""
-    user = User.objects.filter(pk=request.user.pk).first()
+def active_user(user_id) -> User:
+    """The row of the active account `user_id` names; require_active's 401 otherwise."""
+    user = User.objects.filter(pk=user_id).first()
     require_active(user.is_active if user is not None else None)
     return user
+
+
+def load_user(request) -> User:
+    """The signed-in user's full row, for the few views that need more than the id."""
+    return active_user(request.user.pk)
 
 
 class AccessTokenScheme(SimpleJWTScheme):

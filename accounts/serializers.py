@@ -10,7 +10,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts.authentication import read_token, refusal, require_active, user_id_of
+from accounts.authentication import active_user, read_token, refusal, user_id_of
 from accounts.models import User, normalize_email
 from taskapi.exceptions import Conflict, Unauthorized, UnauthorizedReason
 from taskapi.fields import StrictCharField, StrictEmailField, StrictURLField
@@ -127,12 +127,6 @@ def is_blacklisted(raw: str) -> bool:
     return BlacklistedToken.objects.filter(token__jti=jti).exists()
 
 
-def active_user_of(token: RefreshToken) -> User:
-    user = User.objects.filter(pk=user_id_of(token)).first()
-    require_active(user.is_active if user is not None else None)
-    return user
-
-
 def blacklist_once(token: RefreshToken) -> None:
     """Blacklists a refresh token, or refuses it (401) if another request got there first.
 
@@ -167,7 +161,7 @@ class TokenRefreshSerializer(RefreshTokenSerializer):
 
     def validate(self, attrs):
         token = verified_refresh_token(attrs["refresh"])
-        user = active_user_of(token)
+        user = active_user(user_id_of(token))
         blacklist_once(token)
         return TokenPairSerializer.for_user(user)
 
