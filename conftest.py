@@ -1,10 +1,13 @@
 """Fixtures shared by every app's tests: clients, users and signed-in clients."""
 
+import threading
+from collections.abc import Callable
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -54,6 +57,39 @@ def bearer_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+def read_while_writing(read: Callable[[], object], writers: list[Callable[[], object]]) -> list:
+    """Calls `read()` again and again in one thread while each writer runs in a thread of its
+    own, until the writers are done (the read under way finishes first); returns whatever
+    any of them raised. Each thread closes its database connection, as a request's would."""
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def thread_of(work: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as failure:  # the caller asserts there were none
+                failures.append(failure)
+            finally:
+                connection.close()
+
+        return threading.Thread(target=run)
+
+    def reading() -> None:
+        while not stop.is_set():
+            read()
+
+    reader, threads = thread_of(reading), [thread_of(writer) for writer in writers]
+    reader.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stop.set()
+    reader.join()
+    return failures
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ as one service: what a client is promised does not depend on which instance answ
 so they need only PostgreSQL and Redis.)
 """
 
+import itertools
 import random
-import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ from django.conf import settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
+from conftest import read_while_writing
 from taskapi.tests.servers import all_at_once, bearer
 from tasks.models import Task
 
@@ -97,8 +99,6 @@ def test_a_client_syncing_through_both_stays_equal_to_the_server_while_both_take
     base = [f"{server.url}/api/{user.pk}/tasks" for server in instances]
     held: dict[str, dict] = {}
     cursor = {"since": None}
-    stop = threading.Event()
-    failures: list[BaseException] = []
 
     def sync_once(turn: int) -> None:
         while True:
@@ -117,42 +117,23 @@ def test_a_client_syncing_through_both_stays_equal_to_the_server_while_both_take
 
     def writer(number: int) -> None:
         chooser, mine = random.Random(number), []
-        try:
-            for turn in range(30):
-                url = base[(number + turn) % 2]
-                if not mine or chooser.random() < 0.5:
-                    created = requests.post(url, json={"title": f"w{number}"}, headers=headers)
-                    mine.append(created.json()["data"]["id"])
-                elif chooser.random() < 0.6:
-                    task_id = chooser.choice(mine)
-                    requests.patch(
-                        f"{url}/{task_id}", json={"title": f"w{number}-{turn}"}, headers=headers
-                    )
-                else:
-                    requests.delete(
-                        f"{url}/{mine.pop(chooser.randrange(len(mine)))}", headers=headers
-                    )
-        except BaseException as failure:  # reported below
-            failures.append(failure)
+        for turn in range(30):
+            url = base[(number + turn) % 2]
+            if not mine or chooser.random() < 0.5:
+                created = requests.post(url, json={"title": f"w{number}"}, headers=headers)
+                mine.append(created.json()["data"]["id"])
+            elif chooser.random() < 0.6:
+                task_id = chooser.choice(mine)
+                requests.patch(
+                    f"{url}/{task_id}", json={"title": f"w{number}-{turn}"}, headers=headers
+                )
+            else:
+                requests.delete(f"{url}/{mine.pop(chooser.randrange(len(mine)))}", headers=headers)
 
-    def reader() -> None:
-        turn = 0
-        try:
-            while not stop.is_set():
-                sync_once(turn)
-                turn += 1
-        except BaseException as failure:
-            failures.append(failure)
-
-    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    syncing = threading.Thread(target=reader)
-    syncing.start()
-    for thread in writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    stop.set()
-    syncing.join()
+    turns = itertools.count()
+    failures = read_while_writing(
+        lambda: sync_once(next(turns)), [partial(writer, n) for n in range(4)]
+    )
     sync_once(0)
 
     assert failures == []

@@ -3,14 +3,13 @@ tombstones, hard deletes and moves between users, on both databases (see TaskLed
 migration 0006)."""
 
 import random
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from conftest import bearer_client
+from conftest import bearer_client, read_while_writing
 from tasks.models import Task, TaskLedger
 from tasks.tests.factories import TaskFactory
 from tasks.tests.test_sync import Replica, server_state, write_at_random
@@ -159,52 +158,32 @@ def test_bulk_statements_and_single_writes_mixed_keep_the_ledger_and_the_feed_ex
     reports: only the purge of old tombstones makes one, and it marks the ledger.)"""
     seed = [TaskFactory(user=user).pk for _ in range(20)]
     reader = Replica(bearer_client(user), user)
-    stop = threading.Event()
-    failures: list[BaseException] = []
 
     def bulk_writer(number: int) -> None:
         chooser = random.Random(number)
-        try:
-            for round_number in range(8):
-                title = f"bulk {number}-{round_number}"
-                Task.objects.bulk_create(Task(user=user, title=title) for _ in range(50))
-                mine = Task.objects.owned_by(user.pk).live()
-                mine = mine.filter(title__regex=rf"^(bulk|renamed) {number}-")
-                choice = chooser.random()
-                if choice < 0.4:
-                    done = chooser.random() < 0.5
-                    mine.update(**Task.completion_values(done, timezone.now()))
-                elif choice < 0.7:
-                    mine.filter(title=title).delete_as_tombstones()
-                else:
-                    mine.update(title=f"renamed {number}-{round_number}")
-        except BaseException as failure:  # reported below
-            failures.append(failure)
-        finally:
-            connection.close()
+        for round_number in range(8):
+            title = f"bulk {number}-{round_number}"
+            Task.objects.bulk_create(Task(user=user, title=title) for _ in range(50))
+            mine = Task.objects.owned_by(user.pk).live()
+            mine = mine.filter(title__regex=rf"^(bulk|renamed) {number}-")
+            choice = chooser.random()
+            if choice < 0.4:
+                done = chooser.random() < 0.5
+                mine.update(**Task.completion_values(done, timezone.now()))
+            elif choice < 0.7:
+                mine.filter(title=title).delete_as_tombstones()
+            else:
+                mine.update(title=f"renamed {number}-{round_number}")
 
-    def api_writer(number: int) -> None:
-        write_at_random(user, seed, number, rounds=25, creates=0.4, updates=0.4)
+    failures = read_while_writing(
+        lambda: reader.sync(limit=37),
+        [partial(bulk_writer, n) for n in range(3)]
+        + [
+            partial(write_at_random, user, seed, n, rounds=25, creates=0.4, updates=0.4)
+            for n in range(3)
+        ],
+    )
 
-    def read() -> None:
-        try:
-            while not stop.is_set():
-                reader.sync(limit=37)
-        except BaseException as failure:
-            failures.append(failure)
-        finally:
-            connection.close()
-
-    writers = [threading.Thread(target=bulk_writer, args=(n,)) for n in range(3)]
-    writers += [threading.Thread(target=api_writer, args=(n,)) for n in range(3)]
-    sync_thread = threading.Thread(target=read)
-    sync_thread.start()
-    for thread in writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    stop.set()
-    sync_thread.join()
     reader.sync()
 
     assert failures == []

@@ -4,13 +4,14 @@ import random
 import threading
 import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from conftest import bearer_client
+from conftest import bearer_client, read_while_writing
 from tasks.models import Task
 from tasks.sync import LedgerSnapshot, SyncCursor
 from tasks.tests.factories import TaskFactory
@@ -310,29 +311,17 @@ def test_a_purge_that_commits_while_a_page_is_read_is_never_missed(
 def test_a_client_syncing_during_concurrent_writes_misses_nothing(user):
     seed = [TaskFactory(user=user).pk for _ in range(10)]
     reader = Replica(bearer_client(user), user)
-    stop = threading.Event()
 
-    def writer(number: int) -> None:
-        write_at_random(user, seed, number, rounds=30, creates=0.4, updates=0.4)
-
-    def read() -> None:
-        try:
-            while not stop.is_set():
-                reader.sync(limit=7)
-        finally:
-            connection.close()
-
-    writers = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    sync_thread = threading.Thread(target=read)
-    sync_thread.start()
-    for thread in writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    stop.set()
-    sync_thread.join()
+    failures = read_while_writing(
+        lambda: reader.sync(limit=7),
+        [
+            partial(write_at_random, user, seed, n, rounds=30, creates=0.4, updates=0.4)
+            for n in range(6)
+        ],
+    )
     reader.sync()
 
+    assert failures == []
     assert reader.tasks == server_state(bearer_client(user), user)
 
 
