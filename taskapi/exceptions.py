@@ -159,13 +159,24 @@ def first_message(detail) -> str:
 def validation_details(detail) -> dict:
     """`{field: [messages]}` from a ValidationError's detail (lists and strings as well)."""
     if isinstance(detail, dict):
-        return {
-            str(field): [str(m) for m in messages] if isinstance(messages, list) else messages
-            for field, messages in detail.items()
-        }
+        return {str(field): list(flat_messages(messages)) for field, messages in detail.items()}
     if isinstance(detail, list):
         return {"non_field_errors": [str(message) for message in detail]}
     return {"non_field_errors": [str(detail)]}
+
+
+def flat_messages(messages, where: str = ""):
+    """A field's messages as strings. Those about a list's items (a dict by index, from a
+    ListField) or a nested object's fields say which: `Item 2: Must be a JSON string.`."""
+    if isinstance(messages, dict):
+        for key, inner in messages.items():
+            label = f"Item {key}" if isinstance(key, int) else str(key)
+            yield from flat_messages(inner, f"{where}{label}: ")
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from flat_messages(message, where)
+    else:
+        yield f"{where}{messages}"
 
 
 def envelope_exception_handler(exc, context):

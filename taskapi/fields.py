@@ -39,7 +39,15 @@ class StrictStringMixin:
 class StrictCharField(StrictStringMixin, serializers.CharField):
     """A JSON string. Like every DRF CharField it refuses NUL characters, and a trimmed one
     refuses what is only whitespace unless blank is allowed; its `max_length` counts what
-    trimming leaves, so `"  " + 255 characters` is a valid title."""
+    trimming leaves, so `"  " + 255 characters` is a valid title.
+
+    A subclass refuses more characters (in what trimming leaves) by naming them in
+    `refused_characters`, the body of a regex character class; the schema's pattern says so.
+    """
+
+    default_error_messages = {"refused_character": "Must not contain {characters}."}
+    refused_characters = ""
+    refused_description = ""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -56,6 +64,8 @@ class StrictCharField(StrictStringMixin, serializers.CharField):
         value = super().to_internal_value(data)
         if self.trim_whitespace and self.max_length is not None and len(value) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
+        if self.refused_characters and re.search(f"[{self.refused_characters}]", value):
+            self.fail("refused_character", characters=self.refused_description)
         return value
 
 
@@ -81,21 +91,24 @@ KEPT = f"[^\\u0000{TRIMMED}]"
 
 
 def input_pattern(field: StrictCharField) -> str:
-    """What the field accepts, as a regex: no NUL anywhere and, where it trims, its length
-    and blank rules applied to what lies between the leading and trailing whitespace.
+    """What the field accepts, as a regex: none of its refused characters (NUL, and what
+    `refused_characters` adds) where they would remain and, where it trims, its length and
+    blank rules applied to what lies between the leading and trailing whitespace.
 
     It never matches "": drf-spectacular documents a field that allows blank as
     `oneOf: [this, {maxLength: 0}]`, and "" must match exactly one of them.
     """
+    any_kept = f"[^\\u0000{field.refused_characters}]" if field.refused_characters else ANY
     if not field.trim_whitespace:
-        return f"^{ANY}+$"
+        return f"^{any_kept}+$"
+    kept = f"[^\\u0000{field.refused_characters}{TRIMMED}]" if field.refused_characters else KEPT
     limit = field.max_length
     if limit is None:
-        content = f"{KEPT}(?:{ANY}*{KEPT})?"
+        content = f"{kept}(?:{any_kept}*{kept})?"
     elif limit == 1:
-        content = KEPT
+        content = kept
     else:
-        content = f"{KEPT}(?:{ANY}{{0,{limit - 2}}}{KEPT})?"
+        content = f"{kept}(?:{any_kept}{{0,{limit - 2}}}{kept})?"
     padded = f"[{TRIMMED}]*{content}[{TRIMMED}]*"
     if field.allow_blank:
         return f"^(?:[{TRIMMED}]+|{padded})$"
