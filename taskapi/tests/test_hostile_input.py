@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -176,6 +177,14 @@ def forbidden(id: str, method: str, path: str, body=None) -> pytest.param:
 
 def not_found(id: str, method: str, path: str, body=None) -> pytest.param:
     return row(id, method=method, path=path, body=body, status=404, code="NOT_FOUND")
+
+
+def unexpiring_access_token() -> str:
+    """An access token made when the rows are collected that is still unexpired when a slow
+    run reaches them, so that only its type is wrong."""
+    token = AccessToken()
+    token.set_exp(lifetime=timedelta(days=1))
+    return str(token)
 
 
 def refused_credentials(
@@ -384,14 +393,14 @@ CREDENTIALS = [
         "token_invalid",
         no_credentials,
         REFRESH,
-        {"refresh": str(AccessToken())},
+        {"refresh": unexpiring_access_token()},
     ),
     refused_credentials(
         "access-token-to-log-out",
         "token_invalid",
         no_credentials,
         LOGOUT,
-        {"refresh": str(AccessToken())},
+        {"refresh": unexpiring_access_token()},
     ),
 ]
 
