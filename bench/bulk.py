@@ -10,7 +10,8 @@ is checked against a real count, so a fast but wrong trigger fails the run.
 
 Account deletion goes through the API (`DELETE /api/auth/me`) and through the admin's delete
 view, in this process with Django's test client, for a user whose tasks were inserted in one
-statement.
+statement. So does renaming a tag carried by 10,000 tasks (`PATCH /api/{id}/tags/{tag}`),
+which writes each of them (issue 15).
 
 Runs as part of `make bench` (PostgreSQL); `python -m bench.bulk` runs this section alone on
 the database the environment names, SQLite included (see bench/README.md).
@@ -28,7 +29,9 @@ from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
-from tasks.models import Task, TaskLedger
+from tasks.models import Tag, Task, TaskLedger, TaskTag
+
+TAGGED_TASKS = 10_000
 
 BULK_ROWS = 40_000
 ACCOUNT_TASKS = 100_000
@@ -223,12 +226,47 @@ def account_deletion(tasks: int) -> dict[str, Any]:
     }
 
 
-def bulk_section(rows: int = BULK_ROWS, account_tasks: int = ACCOUNT_TASKS) -> dict[str, Any]:
+def tag_rename(tagged: int) -> dict[str, Any]:
+    """Seconds to rename, through the API, a tag carried by `tagged` of a user's tasks (as
+    many again carry other tags or none), each then checked to carry the new name."""
+    client = Client(headers={"Host": "127.0.0.1"})
+    user = user_with_tasks("tags", tagged * 2)
+    headers = {"Authorization": f"Bearer {AccessToken.for_user(user)}"}
+    try:
+        tag = Tag.objects.create(user=user, name="bench-rename")
+        Tag.objects.create(user=user, name="other")
+        carriers = Task.objects.owned_by(user.pk).order_by("id").values("id")
+        Task.objects.filter(pk__in=carriers[:tagged]).update(tags=["bench-rename", "other"])
+        Task.objects.filter(pk__in=carriers[tagged : tagged + tagged // 2]).update(tags=["other"])
+        seconds = timed_request(
+            client,
+            "PATCH",
+            f"/api/{user.pk}/tags/{tag.pk}",
+            200,
+            data='{"name": "Bench Renamed"}',
+            content_type="application/json",
+            headers=headers,
+        )
+        renamed = Task.objects.owned_by(user.pk).filter(tags=["Bench Renamed", "other"], version=2)
+        if renamed.count() != tagged or TaskTag.objects.filter(tag=tag).count() != tagged:
+            raise LedgerDrift("the renamed tag is not on each task that carried it")
+        check_ledger(user)
+    finally:
+        user.delete()
+    return {"tasks": tagged, "seconds": round(seconds, 2)}
+
+
+def bulk_section(
+    rows: int = BULK_ROWS, account_tasks: int = ACCOUNT_TASKS, tagged_tasks: int = TAGGED_TASKS
+) -> dict[str, Any]:
     print(f"  bulk statements over {rows:,} tasks...", flush=True)
     statements_result = bulk_statements(rows)
     print(f"  deleting an account with {account_tasks:,} tasks...", flush=True)
+    deletion = account_deletion(account_tasks)
+    print(f"  renaming a tag on {tagged_tasks:,} tasks...", flush=True)
     return {
         "vendor": connection.vendor,
         **statements_result,
-        "account_deletion": account_deletion(account_tasks),
+        "account_deletion": deletion,
+        "tag_rename": tag_rename(tagged_tasks),
     }

@@ -19,7 +19,7 @@ from pathlib import Path
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
-from bench.seed import SEARCH_WORD
+from bench.seed import BENCH_TAG, SEARCH_WORD
 from tasks.models import Task
 from tasks.pagination import TaskCursor
 
@@ -277,6 +277,30 @@ def build_scenarios(
             "heavy list",
             "First page for the user with 100,000 tasks.",
             [list_request(heavy, page)],
+            floor_weights={"floor heavy list": 1.0},
+        ),
+        Scenario(
+            "list tag",
+            f"tag={BENCH_TAG} (on about 7.5% of tasks), first page, 200 users in turn.",
+            [list_request(user, f"tag={BENCH_TAG}&{page}") for user in users],
+            floor_weights={"floor list": 1.0},
+        ),
+        Scenario(
+            "heavy list tag",
+            f"tag={BENCH_TAG}, first page for the user with 100,000 tasks.",
+            [list_request(heavy, f"tag={BENCH_TAG}&{page}")],
+            floor_weights={"floor heavy list": 1.0},
+        ),
+        Scenario(
+            "list by priority",
+            "sort=-priority (high first), first page, 200 users in turn.",
+            [list_request(user, f"sort=-priority&{page}") for user in users],
+            floor_weights={"floor list": 1.0},
+        ),
+        Scenario(
+            "heavy list by priority",
+            "sort=-priority, first page for the user with 100,000 tasks.",
+            [list_request(heavy, f"sort=-priority&{page}")],
             floor_weights={"floor heavy list": 1.0},
         ),
         Scenario(

@@ -5,7 +5,10 @@ tasks take seconds this way. Tasks look like a year of real use: titles and desc
 drawn from word lists (some descriptions missing), due dates spread over past and future
 (some missing), about 30% completed with a `completed_at` after `created_at`, and rows
 inserted in creation order, so one user's tasks are spread across the table as they would
-be after a year of everyone's writes. A fixed random seed makes every run's data the same.
+be after a year of everyone's writes. Each user has the same 20 tag names (their own tags),
+and each task 0 to 3 of them (1.5 on average, so a tag is on about 7.5% of a user's tasks)
+and a priority (a fifth low, a fifth high). A fixed random seed makes every run's data the
+same.
 """
 
 import datetime
@@ -18,7 +21,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from tasks.models import Task
+from tasks.models import Tag, Task, tag_key
+from tasks.priorities import PRIORITIES
 
 BENCH_PASSWORD = "bench-password-not-a-secret"
 ORDINARY_EMAIL_PREFIX = "bench-user-"
@@ -54,6 +58,16 @@ SENTENCES = [
     "Book a room with a projector.",
 ]
 
+# Every user's tag names; `tag=` scenarios filter by the first.
+TAG_VOCABULARY = [
+    "work", "home", "errands", "urgent", "someday", "finance", "health", "family", "shopping",
+    "travel", "reading", "calls", "email", "garden", "car", "school", "fitness", "projects",
+    "ideas", "waiting",
+]  # fmt: skip
+BENCH_TAG = TAG_VOCABULARY[0]
+MAX_TAGS_PER_TASK = 3
+PRIORITY_WEIGHTS = {"low": 0.2, "medium": 0.6, "high": 0.2}
+
 # The share of tasks with each property, and the spread of their dates.
 COMPLETED_SHARE = 0.3
 NO_DESCRIPTION_SHARE = 0.4
@@ -72,6 +86,8 @@ TASK_FIELD_NAMES = (
     "completed_at",
     "created_at",
     "updated_at",
+    "priority",
+    "tags",
 )
 INSERT_BATCH_SIZE = 1000
 
@@ -116,6 +132,12 @@ def seed(plan: SeedPlan, *, random_seed: int = 2024) -> SeededUsers:
     rows += task_rows(rng, heavy.id, plan.heavy_user_tasks, now)
     rows.sort(key=lambda row: row[TASK_FIELD_NAMES.index("created_at")])
     User.objects.bulk_create([*ordinary, heavy])
+    # The tags first: a task's insert links it to its owner's tags of the names it carries.
+    Tag.objects.bulk_create(
+        Tag(id=random_uuid(rng), user=user, name=name, name_key=tag_key(name), created_at=now)
+        for user in [*ordinary, heavy]
+        for name in TAG_VOCABULARY
+    )
     insert_tasks(rows)
     return SeededUsers(ordinary=ordinary, heavy=heavy)
 
@@ -158,6 +180,8 @@ def task_rows(
                 completed_at,
                 created_at,
                 completed_at or created_at,
+                rng.choices(PRIORITIES, [PRIORITY_WEIGHTS[level] for level in PRIORITIES])[0],
+                sorted(rng.sample(TAG_VOCABULARY, rng.randint(0, MAX_TAGS_PER_TASK)), key=tag_key),
             )
         )
     return rows
