@@ -366,6 +366,7 @@ SPECTACULAR_SETTINGS = {
     "TAGS": [
         {"name": "auth", "description": "Your account, and the tokens that sign you in."},
         {"name": "tasks", "description": "Your tasks: list, create, change, complete, sync."},
+        {"name": "tags", "description": "Your tags: list, create, rename, recolor, delete."},
         {"name": "service status", "description": "Whether the service is up."},
     ],
     # The enums' values speak for themselves; a generated "`all` - all" list says nothing.

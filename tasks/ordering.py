@@ -1,4 +1,4 @@
-"""How the task list sorts: by one of five fields, then by id, each way.
+"""How the task list sorts: by one of six fields, then by id, each way.
 
 The list (tasks/filters.py) orders with `order_by_sort()`, and the keyset cursor
 (tasks/pagination.py) seeks by the same column through `sort_column()`, so the two cannot
@@ -7,7 +7,9 @@ disagree about what comes next.
 
 from django.db.models import CharField, F, Func, QuerySet
 
-SORT_FIELDS = ("created_at", "updated_at", "due_date", "title", "completed_at")
+from tasks.priorities import PRIORITY_RANK, PriorityRank
+
+SORT_FIELDS = ("created_at", "updated_at", "due_date", "title", "completed_at", "priority")
 SORT_CHOICES = [*SORT_FIELDS, *(f"-{field}" for field in SORT_FIELDS)]
 NULLABLE_SORT_FIELDS = {"due_date", "completed_at"}
 
@@ -35,14 +37,22 @@ class TitleSortKey(Func):
         )
 
 
-# Sorts that order by an expression rather than the column itself, under the alias the
-# list's queryset gives it.
-SORT_KEYS = {"title": ("title_sort_key", TitleSortKey("title"))}
+# Sorts that order by an expression rather than the column itself: the alias the list's
+# queryset gives it, the expression, and the same computed in Python (for the cursor).
+SORT_KEYS = {
+    "title": ("title_sort_key", TitleSortKey("title"), title_sort_key),
+    "priority": ("priority_rank", PriorityRank("priority"), PRIORITY_RANK.__getitem__),
+}
 
 
 def sort_column(field: str) -> str:
     """The name a sorted queryset orders and seeks by for `field`."""
     return SORT_KEYS[field][0] if field in SORT_KEYS else field
+
+
+def sort_key_value(field: str, value):
+    """What a task whose `field` is `value` sorts by: the value itself, or its sort key."""
+    return SORT_KEYS[field][2](value) if field in SORT_KEYS else value
 
 
 def order_by_sort(queryset: QuerySet, sort: str) -> QuerySet:
@@ -54,7 +64,7 @@ def order_by_sort(queryset: QuerySet, sort: str) -> QuerySet:
     descending = sort.startswith("-")
     field = sort.lstrip("-")
     if field in SORT_KEYS:
-        alias, expression = SORT_KEYS[field]
+        alias, expression, _ = SORT_KEYS[field]
         queryset = queryset.alias(**{alias: expression})
     nulls_last = {"nulls_last": True} if field in NULLABLE_SORT_FIELDS else {}
     column = sort_column(field)

@@ -15,17 +15,17 @@ from rest_framework.response import Response
 
 from taskapi.cursors import decode_cursor, encode_cursor
 from taskapi.pagination import page_payload
-from tasks.models import TaskLedger
 from tasks.ordering import (
     NULLABLE_SORT_FIELDS,
     SORT_CHOICES,
     order_by_sort,
     sort_column,
-    title_sort_key,
+    sort_key_value,
 )
+from tasks.priorities import PRIORITY_RANK
 from tasks.serializers import TASK_COLUMNS
 
-# The ledger's total, read along with a page's rows (never sent: see paginate_queryset).
+# The known total, read along with a page's rows (never sent: see paginate_queryset).
 PAGE_TOTAL = "_page_total"
 
 
@@ -38,7 +38,7 @@ class TaskCursor:
     """
 
     sort: str
-    value: datetime | str | None
+    value: datetime | str | int | None
     id: uuid.UUID
 
     @property
@@ -53,10 +53,7 @@ class TaskCursor:
     def after(cls, sort: str, item: dict) -> str:
         """The cursor for the page after `item`, a task row in list order."""
         field = sort.lstrip("-")
-        value = item[field]
-        if field == "title":
-            value = title_sort_key(value)
-        return cls(sort, value, item["id"]).encode()
+        return cls(sort, sort_key_value(field, item[field]), item["id"]).encode()
 
     @classmethod
     def decode(cls, text: str) -> "TaskCursor":
@@ -65,9 +62,15 @@ class TaskCursor:
             sort, value, task_id = decode_cursor(text)
         except TypeError:
             raise ValueError("not a cursor") from None
-        if sort not in SORT_CHOICES or not (value is None or isinstance(value, str)):
+        if sort not in SORT_CHOICES:
             raise ValueError("not a cursor")
         field = sort.lstrip("-")
+        if field == "priority":
+            if type(value) is not int or value not in PRIORITY_RANK.values():
+                raise ValueError("not a cursor")
+            return cls(sort, value, uuid.UUID(str(task_id)))
+        if not (value is None or isinstance(value, str)):
+            raise ValueError("not a cursor")
         if value is None and field not in NULLABLE_SORT_FIELDS:
             raise ValueError("not a cursor")
         if value is not None and field != "title":
@@ -85,22 +88,22 @@ class TaskPagination(BasePagination):
         database in the response's shape; the rest of the list's shape is kept for
         get_paginated_response.
 
-        When the ledger knows the total, the total rides along with the page's rows, so the
-        page costs one query (and total and rows come from one snapshot); an empty page
-        asks the ledger on its own. Otherwise the rows are counted first, and an offset past
+        When the total is known without counting (the ledger's, or a tag's links: see
+        TaskFilter.known_total), it rides along with the page's rows, so the page costs one
+        query (and total and rows come from one snapshot); an empty page asks for it on its
+        own. Otherwise the rows are counted first, and an offset past
         the end skips the page query.
         """
         task_filter = view.task_filter
         params = task_filter.params
         limit, cursor = params["limit"], params.get("cursor")
-        column = task_filter.ledger_column()
-        if column is None:
+        known_total = task_filter.known_total()
+        if known_total is None:
             total = queryset.count()
             extra = {}
         else:
             total = None
-            ledger = TaskLedger.objects.owned_by(request.user.pk).values_list(column, flat=True)
-            extra = {PAGE_TOTAL: Subquery(ledger[:1])}
+            extra = {PAGE_TOTAL: Subquery(known_total[:1])}
         rows = order_by_sort(queryset, params["sort"]).values(*TASK_COLUMNS, **extra)
         if cursor is not None:
             page = list(self.seek(rows, cursor)[: limit + 1])
@@ -110,7 +113,7 @@ class TaskPagination(BasePagination):
             past_the_end = total is not None and offset >= total
             items = [] if past_the_end else list(rows[offset : offset + limit])
         if total is None:
-            total = items[0][PAGE_TOTAL] if items else (ledger.first() or 0)
+            total = items[0][PAGE_TOTAL] if items else next(iter(known_total[:1]), 0)
             for item in items:
                 del item[PAGE_TOTAL]
         if cursor is None:

@@ -14,8 +14,8 @@ from rest_framework import serializers
 
 from taskapi.pagination import PaginationSerializer
 from tasks import idempotency, preconditions
-from tasks.filters import TaskListQuery
-from tasks.serializers import TaskSerializer
+from tasks.filters import TagListQuery, TaskListQuery
+from tasks.serializers import TagSerializer, TaskSerializer
 from tasks.sync import ChangesQuery
 
 
@@ -100,8 +100,9 @@ task_operations = extend_schema_view(
         operation_id="tasks_list",
         summary="List your tasks",
         description=(
-            "Your tasks, a page at a time. Filter by `status`, due and completion dates and "
-            "`search` text; sort by any of five fields, ties broken by id so pages never "
+            "Your tasks, a page at a time. Filter by `status`, `priority`, `tag`, due and "
+            "completion dates and `search` text; sort by any of six fields (`priority` by "
+            "meaning: `-priority` is high first), ties broken by id so pages never "
             "overlap. `pagination.total` counts every match. To walk deep into a long list, "
             "pass each page's `pagination.next_cursor` as `cursor`: every page then costs "
             "what the first one does."
@@ -150,8 +151,9 @@ task_operations = extend_schema_view(
         summary="Replace a task (omitted optional fields are reset)",
         description=(
             "Replaces the task: `description` and `due_date` left out become null, "
-            "`completed` left out becomes false. Send the ETag you read as `If-Match` so "
-            "that the write is refused (412) if someone changed the task since."
+            "`completed` left out becomes false, `priority` medium and `tags` empty. Send "
+            "the ETag you read as `If-Match` so that the write is refused (412) if someone "
+            "changed the task since."
         ),
         parameters=[*TASK_PATH_PARAMETERS, IF_MATCH, ETAG],
         responses={200: TaskSerializer, 412: None},
@@ -206,3 +208,71 @@ task_operations = extend_schema_view(
 
 def task_api_schema(viewset):
     return extend_schema(tags=["tasks"])(task_operations(viewset))
+
+
+@extend_schema_serializer(many=False)
+class TagPageSerializer(serializers.Serializer):
+    items = TagSerializer(many=True)
+    pagination = PaginationSerializer()
+
+
+TAG_PATH_PARAMETERS = [
+    *PATH_PARAMETERS,
+    OpenApiParameter("tag_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+]
+tag_operations = extend_schema_view(
+    list=extend_schema(
+        operation_id="tags_list",
+        summary="List your tags",
+        description=(
+            "Your tags in tag order (alphabetical by the case-folded name, character by "
+            "character), a page at a time, each with the number of your tasks carrying it."
+        ),
+        parameters=[*PATH_PARAMETERS, TagListQuery],
+        responses={200: TagPageSerializer},
+    ),
+    create=extend_schema(
+        operation_id="tags_create",
+        summary="Create a tag",
+        description=(
+            "A tag with no tasks yet (a task write that names a new tag creates it too). A "
+            "name you already have a tag for, in any case, is a 409."
+        ),
+        parameters=[
+            *PATH_PARAMETERS,
+            OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[201]),
+        ],
+        responses={201: TagSerializer, 409: None},
+    ),
+    retrieve=extend_schema(
+        operation_id="tags_retrieve",
+        summary="Get a tag",
+        parameters=TAG_PATH_PARAMETERS,
+        responses={200: TagSerializer},
+    ),
+    partial_update=extend_schema(
+        operation_id="tags_update",
+        summary="Rename a tag, or change its color",
+        description=(
+            "A new name is written into every task carrying the tag, in one transaction: "
+            "each task's version and ETag change and the changes feed reports it. A name "
+            "another of your tags has, in any case, is a 409: tags are never merged silently."
+        ),
+        parameters=TAG_PATH_PARAMETERS,
+        responses={200: TagSerializer, 409: None},
+    ),
+    destroy=extend_schema(
+        operation_id="tags_delete",
+        summary="Delete a tag",
+        description=(
+            "Deletes the tag and takes it off every task carrying it, in one transaction: "
+            "each task's version and ETag change and the changes feed reports it."
+        ),
+        parameters=TAG_PATH_PARAMETERS,
+        responses={204: None},
+    ),
+)
+
+
+def tag_api_schema(viewset):
+    return extend_schema(tags=["tags"])(tag_operations(viewset))

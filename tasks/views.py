@@ -1,6 +1,7 @@
-"""The task routes: list, create, retrieve, replace, update, delete, complete, and the
-changes feed for sync."""
+"""The task routes (list, create, retrieve, replace, update, delete, complete, and the
+changes feed for sync) and the tag routes."""
 
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -8,15 +9,16 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from taskapi.exceptions import PreconditionFailed
-from tasks.filters import TaskFilter, TaskListQuery
+from taskapi.exceptions import Conflict, PreconditionFailed
+from taskapi.pagination import page_payload
+from tasks.filters import TagListQuery, TaskFilter, TaskListQuery
 from tasks.idempotency import create_once, idempotency_key
-from tasks.models import Task, TaskQuerySet
+from tasks.models import Tag, TagQuerySet, Task, TaskQuerySet, tag_key
 from tasks.pagination import TaskPagination
 from tasks.permissions import IsPathUser
 from tasks.preconditions import if_match_versions, is_not_modified
-from tasks.schema import task_api_schema
-from tasks.serializers import TaskCompletionSerializer, TaskSerializer
+from tasks.schema import tag_api_schema, task_api_schema
+from tasks.serializers import TagSerializer, TaskCompletionSerializer, TaskSerializer
 from tasks.sync import ChangesQuery, changes_page
 
 
@@ -61,7 +63,7 @@ class TaskViewSet(viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         query = TaskListQuery.bind(request.query_params)
         query.is_valid(raise_exception=True)
-        self.task_filter = TaskFilter(query.validated_data)
+        self.task_filter = TaskFilter(query.validated_data, request.user.pk)
         page = self.paginate_queryset(self.task_filter.filter(self.get_queryset()))
         return self.get_paginated_response(page)
 
@@ -97,7 +99,7 @@ class TaskViewSet(viewsets.GenericViewSet):
     def write_body(self, request, *, partial: bool) -> Response:
         serializer = self.get_serializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        return self.write(request, serializer.changes())
+        return self.write(request, serializer.changes(request.user.pk))
 
     def write(self, request, changes: dict) -> Response:
         """Applies `changes` to the path's task (if it still has a version `If-Match` names)
@@ -144,3 +146,79 @@ class TaskViewSet(viewsets.GenericViewSet):
         params = query.validated_data
         page = changes_page(request.user.pk, params.get("since"), params["limit"])
         return Response(page)
+
+
+@tag_api_schema
+class TagViewSet(viewsets.GenericViewSet):
+    # The signed-in user's tags. Every query starts from `get_queryset()`, the requesting
+    # user's tags; renaming or deleting one changes the tasks carrying it (Tag). Comments,
+    # not docstrings: the API's documentation would show them.
+
+    serializer_class = TagSerializer
+    permission_classes = [IsAuthenticated, IsPathUser]
+    lookup_url_kwarg = "tag_id"
+
+    def get_queryset(self) -> TagQuerySet:
+        return Tag.objects.owned_by(self.request.user.pk)
+
+    def get_object(self) -> Tag:
+        try:
+            return self.get_queryset().with_task_counts().get(pk=self.kwargs["tag_id"])
+        except Tag.DoesNotExist:
+            raise NotFound("Tag not found.") from None
+
+    def name_taken(self, name: str) -> Conflict:
+        existing = self.get_queryset().filter(name_key=tag_key(name)).first()
+        return Conflict(f'You already have a tag named "{existing.name if existing else name}".')
+
+    def list(self, request, *args, **kwargs):
+        query = TagListQuery.bind(request.query_params)
+        query.is_valid(raise_exception=True)
+        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
+        tags = self.get_queryset()
+        total = tags.count()
+        page = tags.with_task_counts().in_tag_order()[offset : offset + limit]
+        items = self.get_serializer(page if offset < total else [], many=True).data
+        return Response(
+            page_payload(
+                items,
+                limit=limit,
+                offset=offset,
+                total=total,
+                has_more=offset + len(items) < total,
+                next_cursor=None,
+            )
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                tag = serializer.save(user_id=request.user.pk)
+        except IntegrityError:
+            raise self.name_taken(serializer.validated_data["name"]) from None
+        tag.task_count = 0
+        location = reverse("tag-detail", kwargs={"user_id": request.user.pk, "tag_id": tag.pk})
+        return Response(
+            self.get_serializer(tag).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        tag = self.get_object()
+        serializer = self.get_serializer(tag, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            tag.apply_changes(serializer.validated_data)
+        except IntegrityError:
+            raise self.name_taken(serializer.validated_data["name"]) from None
+        return Response(self.get_serializer(tag).data)
+
+    def destroy(self, request, *args, **kwargs):
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

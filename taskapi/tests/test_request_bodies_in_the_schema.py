@@ -31,7 +31,9 @@ def resolved(schema: dict, node: dict) -> dict:
 
 def body_of(schema: dict, method: str, path: str) -> dict:
     operation = schema["paths"][path][method]
-    return resolved(schema, operation["requestBody"]["content"]["application/json"]["schema"])
+    body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    # With the document's components, so that the references within it (an enum's) resolve.
+    return {**resolved(schema, body_schema), "components": schema["components"]}
 
 
 def is_valid(body_schema: dict, body: dict) -> bool:
@@ -50,7 +52,7 @@ TASK = "/api/{user_id}/tasks/{task_id}"
 def test_every_request_body_refuses_properties_it_does_not_list(schema):
     bodies = dict(request_bodies(schema))
 
-    assert len(bodies) == 11
+    assert len(bodies) == 13
     assert {name: body.get("additionalProperties") for name, body in bodies.items()} == {
         name: False for name in bodies
     }
@@ -92,3 +94,12 @@ def test_a_body_of_a_new_task_or_account_lists_no_read_only_property(schema):
 
     assert set(register["properties"]) == {"email", "password", "name"}
     assert is_valid(body_of(schema, "post", "/api/{user_id}/tasks"), {"title": "x", "id": 1})
+
+
+def test_a_tag_as_read_with_a_new_name_is_a_valid_body(schema, auth_client, user):
+    TaskFactory(user=user, tags=["home"])
+    read = auth_client.get(f"/api/{user.pk}/tags").json()["data"]["items"][0]
+    body_schema = body_of(schema, "patch", "/api/{user_id}/tags/{tag_id}")
+
+    assert is_valid(body_schema, {**read, "name": "House"})
+    assert not is_valid(body_schema, {**read, "name": "House", "colour": "#000000"})

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from tasks.models import Task
+from tasks.models import Tag, TagSet, Task
 
 
 class TaskFactory(factory.django.DjangoModelFactory):
@@ -22,6 +22,20 @@ class TaskFactory(factory.django.DjangoModelFactory):
     due_date = None
     completed = False
     completed_at = factory.LazyAttribute(lambda task: timezone.now() if task.completed else None)
+
+    @classmethod
+    def _create(cls, model_class, *args, tags=(), **kwargs):
+        """Saved the way the API saves a task: `tags=["work"]` creates the tags where new."""
+        task = model_class(*args, **kwargs)
+        return model_class.objects.insert(task, TagSet(task.user_id, list(tags)))
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"tag {n}")
 
 
 def iso(value: datetime.datetime | None) -> str | None:
@@ -41,6 +55,8 @@ def task_json(task: Task) -> dict:
         "due_date": iso(task.due_date),
         "completed": task.completed,
         "completed_at": iso(task.completed_at),
+        "priority": task.priority,
+        "tags": task.tags,
         "created_at": iso(task.created_at),
         "updated_at": iso(task.updated_at),
         "version": task.version,

@@ -10,7 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from tasks.tests.factories import TaskFactory
 
-OWNED_TABLES = ("tasks_task", "tasks_usertaskcount", "tasks_idempotentrequest")
+OWNED_TABLES = (
+    "tasks_task",
+    "tasks_usertaskcount",
+    "tasks_idempotentrequest",
+    "tasks_tag",
+    "tasks_tasktag",
+)
 # An owner condition or an inserted owner: `"tasks_task"."user_id" = ...`, `... IN (...)`,
 # or `user_id` among an INSERT's columns.
 NAMES_OWNER = re.compile(r'"user_id"\s*(=|IN\b)|INSERT INTO "\w+" \([^)]*"user_id"', re.I)
@@ -38,6 +44,19 @@ def calls(client, user):
     changes = client.get(f"{base}/changes").json()["data"]
     yield client.delete(f"{base}/{done.pk}")
     yield client.get(f"{base}/changes", {"since": changes["next_cursor"]})
+    yield client.post(base, {"title": "tagged", "tags": ["a", "b"]}, format="json")
+    yield client.patch(f"{base}/{task.pk}", {"tags": ["b", "c"], "priority": "low"}, format="json")
+    yield client.get(base, {"tag": "b", "sort": "-priority"})
+    yield client.get(base, {"tag": "b,c", "priority": "low,high"})
+    tags = f"/api/{user.pk}/tags"
+    yield client.get(tags)
+    created = client.post(tags, {"name": "d"}, format="json")
+    yield created
+    tag_id = created.json()["data"]["id"]
+    yield client.get(f"{tags}/{tag_id}")
+    b_id = client.get(tags).json()["data"]["items"][1]["id"]
+    yield client.patch(f"{tags}/{b_id}", {"name": "B2"}, format="json")
+    yield client.delete(f"{tags}/{b_id}")
 
 
 @pytest.mark.django_db

@@ -90,6 +90,8 @@ def test_the_list_documents_its_query_parameters(schema):
         "due_after",
         "completed_before",
         "completed_after",
+        "priority",
+        "tag",
     }
     limit, offset = parameters["limit"]["schema"], parameters["offset"]["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 10)
@@ -99,7 +101,7 @@ def test_the_list_documents_its_query_parameters(schema):
     assert set(parameters["sort"]["schema"]["enum"]) == {""} | {
         f"{direction}{field}"
         for direction in ("", "-")
-        for field in ("created_at", "updated_at", "due_date", "title", "completed_at")
+        for field in ("created_at", "updated_at", "due_date", "title", "completed_at", "priority")
     }
 
 
@@ -170,6 +172,8 @@ def test_the_task_component_has_every_field_of_the_task_json(schema):
         "due_date",
         "completed",
         "completed_at",
+        "priority",
+        "tags",
         "created_at",
         "updated_at",
         "version",
@@ -308,7 +312,7 @@ def test_every_operation_is_described_for_its_readers(schema):
 
 def test_the_health_check_sits_under_a_tag_named_for_its_readers(schema):
     assert schema["paths"]["/health"]["get"]["tags"] == ["service status"]
-    assert {tag["name"] for tag in schema["tags"]} == {"auth", "tasks", "service status"}
+    assert {tag["name"] for tag in schema["tags"]} == {"auth", "tasks", "tags", "service status"}
 
 
 def test_every_rate_limited_operation_documents_its_429_and_retry_after(schema):

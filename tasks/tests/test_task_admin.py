@@ -8,8 +8,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import SuperuserFactory, UserFactory
-from tasks.models import Task
-from tasks.tests.factories import TaskFactory
+from tasks.models import Tag, Task
+from tasks.tests.factories import TagFactory, TaskFactory
 
 CHANGELIST = "/admin/tasks/task/"
 
@@ -51,7 +51,15 @@ def test_the_changelist_shows_title_owner_completed_due_date_and_created(admin_c
     response = admin_client.get(CHANGELIST)
 
     headers = [header["text"] for header in response.context["result_headers"]]
-    assert headers[1:] == ["title", "user", "completed", "due date", "created at"]
+    assert headers[1:] == [
+        "title",
+        "user",
+        "completed",
+        "priority",
+        "tags",
+        "due date",
+        "created at",
+    ]
     page = response.content.decode()
     assert "Water the plants" in page
     assert "grace@example.com" in page
@@ -133,15 +141,24 @@ def test_the_add_page_renders(admin_client):
     assert response.status_code == 200
 
 
-def test_the_change_page_renders_with_an_autocomplete_owner_field(admin_client):
-    task = TaskFactory(title="Water the plants")
+def test_the_add_page_picks_the_owner_with_an_autocomplete_field(admin_client):
+    response = admin_client.get(f"{CHANGELIST}add/")
+
+    assert "admin-autocomplete" in response.content.decode()
+
+
+def test_the_change_page_shows_the_owner_without_letting_the_task_move(admin_client):
+    """A task's tags are its owner's; moving it would leave them behind."""
+    owner = UserFactory(email="grace@example.com")
+    task = TaskFactory(title="Water the plants", user=owner)
 
     response = admin_client.get(f"{CHANGELIST}{task.pk}/change/")
 
     assert response.status_code == 200
     page = response.content.decode()
     assert "Water the plants" in page
-    assert "admin-autocomplete" in page
+    assert "grace@example.com" in page
+    assert "admin-autocomplete" not in page
 
 
 def test_completing_a_task_in_the_admin_stamps_completed_at(admin_client):
@@ -156,6 +173,7 @@ def test_completing_a_task_in_the_admin_stamps_completed_at(admin_client):
             "due_date_0": "",
             "due_date_1": "",
             "completed": "on",
+            "priority": "medium",
         },
     )
 
@@ -176,6 +194,7 @@ def test_reopening_a_task_in_the_admin_clears_completed_at(admin_client):
             "description": "",
             "due_date_0": "",
             "due_date_1": "",
+            "priority": "medium",
         },
     )
 
@@ -203,6 +222,7 @@ def change_form(task, **fields) -> dict:
         "description": task.description or "",
         "due_date_0": "",
         "due_date_1": "",
+        "priority": task.priority,
         **({"completed": "on"} if task.completed else {}),
         **fields,
     }
@@ -248,6 +268,7 @@ def test_adding_a_completed_task_in_the_admin_stamps_completed_at(admin_client, 
             "due_date_0": "",
             "due_date_1": "",
             "completed": "on",
+            "priority": "medium",
         },
     )
 
@@ -255,3 +276,98 @@ def test_adding_a_completed_task_in_the_admin_stamps_completed_at(admin_client, 
     assert response.status_code == 302
     assert (task.completed, task.version) == (True, 1)
     assert task.completed_at is not None
+
+
+# --- Priorities and tags ----------------------------------------------------------------------
+
+TAG_CHANGELIST = "/admin/tasks/tag/"
+
+
+def test_the_changelist_shows_and_filters_by_priority_and_tag(admin_client):
+    TaskFactory(title="Urgent work", priority="high", tags=["Work", "office"])
+    TaskFactory(title="Idle", priority="low")
+
+    page = admin_client.get(CHANGELIST).content.decode()
+    by_priority = listed(admin_client.get(CHANGELIST, {"priority__exact": "high"}))
+    by_tag = listed(admin_client.get(CHANGELIST, {"tag": "work"}))
+
+    assert "Office, Work" in page or "office, Work" in page
+    assert [task.title for task in by_priority] == ["Urgent work"]
+    assert [task.title for task in by_tag] == ["Urgent work"]
+
+
+def test_changing_a_priority_in_the_admin_is_one_change_of_the_task(admin_client):
+    task = TaskFactory(title="Water the plants", tags=["home"])
+
+    response = admin_client.post(
+        f"{CHANGELIST}{task.pk}/change/", change_form(task, priority="high")
+    )
+
+    task.refresh_from_db()
+    assert response.status_code == 302
+    assert (task.priority, task.version, task.tags) == ("high", 2, ["home"])
+
+
+def test_the_tag_changelist_counts_tasks_without_a_query_per_tag(admin_client):
+    for n in range(3):
+        TaskFactory(tags=[f"tag{n}", "shared"])
+
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(TAG_CHANGELIST)
+    for n in range(3, 12):
+        TaskFactory(tags=[f"tag{n}", "shared"])
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get(TAG_CHANGELIST)
+
+    assert len(many) == len(few)
+    counts = {tag.name: tag.task_count for tag in listed(response)}
+    assert counts["tag5"] == 1
+
+
+def test_the_tag_changelist_searches_names_and_owner_emails(admin_client):
+    TagFactory(name="Garden", user=UserFactory(email="grace@example.com"))
+    TagFactory(name="Office")
+
+    assert [tag.name for tag in listed(admin_client.get(TAG_CHANGELIST, {"q": "gard"}))] == [
+        "Garden"
+    ]
+    assert [tag.name for tag in listed(admin_client.get(TAG_CHANGELIST, {"q": "grace"}))] == [
+        "Garden"
+    ]
+
+
+def test_renaming_a_tag_in_the_admin_renames_it_on_its_tasks(admin_client):
+    task = TaskFactory(tags=["home"])
+    tag = Tag.objects.get()
+
+    response = admin_client.post(
+        f"{TAG_CHANGELIST}{tag.pk}/change/", {"name": "House", "color": ""}
+    )
+
+    task.refresh_from_db()
+    assert response.status_code == 302
+    assert (task.tags, task.version) == (["House"], 2)
+
+
+def test_the_tag_admin_refuses_a_name_the_user_has_in_another_case(admin_client):
+    owner = UserFactory()
+    TagFactory(user=owner, name="Work")
+
+    response = admin_client.post(
+        f"{TAG_CHANGELIST}add/", {"user": owner.pk, "name": "WORK", "color": ""}
+    )
+
+    assert response.status_code == 200
+    assert "already has a tag" in response.content.decode()
+    assert Tag.objects.count() == 1
+
+
+def test_deleting_a_tag_in_the_admin_takes_it_off_its_tasks(admin_client):
+    task = TaskFactory(tags=["home", "work"])
+    tag = Tag.objects.get(name="home")
+
+    response = admin_client.post(f"{TAG_CHANGELIST}{tag.pk}/delete/", {"post": "yes"})
+
+    task.refresh_from_db()
+    assert response.status_code == 302
+    assert (task.tags, task.version) == (["work"], 2)

@@ -645,8 +645,8 @@ def test_every_sort_walks_all_pages_in_order_with_ties_broken_by_id(
     assert walk_pages(auth_client, user, {"sort": sort}, limit=limit) == ids_of(expected)
 
 
-def test_the_sort_choices_are_the_five_fields_in_both_directions():
-    fields = ["created_at", "updated_at", "due_date", "title", "completed_at"]
+def test_the_sort_choices_are_the_six_fields_in_both_directions():
+    fields = ["created_at", "updated_at", "due_date", "title", "completed_at", "priority"]
 
     assert sorted(SORT_CHOICES) == sorted([*fields, *(f"-{field}" for field in fields)])
 

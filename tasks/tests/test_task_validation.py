@@ -334,14 +334,14 @@ def test_an_unknown_field_is_a_422_naming_it_and_nothing_is_written(auth_client,
     stored = task_json(task)
 
     response = write(
-        auth_client, task, route, {"dueDate": "2026-05-01T10:00:00Z", "priority": "high"}
+        auth_client, task, route, {"dueDate": "2026-05-01T10:00:00Z", "importance": "high"}
     )
 
     assert response.status_code == 422
     assert response.json() == validation_error(
         {
             "dueDate": ["Unknown field; did you mean due_date?"],
-            "priority": ["Unknown field."],
+            "importance": ["Unknown field."],
         }
     )
     assert_nothing_written(task, stored)
