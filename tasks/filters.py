@@ -1,7 +1,7 @@
 """Query parameters of the task list: validated strictly, then applied to a queryset as
 filters. Ordering is tasks/ordering.py's, paging tasks/pagination.py's."""
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.expressions import CombinedExpression
 from rest_framework import serializers
 
@@ -82,8 +82,7 @@ class TaskFilter:
         if "completed_before" in params:
             queryset = queryset.filter(completed_at__lte=params["completed_before"])
         if params.get("search"):
-            term = params["search"]
-            queryset = queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
+            queryset = queryset.search(params["search"])
         return queryset
 
     def ledger_column(self) -> F | CombinedExpression | None:
