@@ -12,7 +12,7 @@ Django gives no per-index vendor option, so the index class decides, in the two 
 schema editor asks for an index's SQL (`create_sql` and `remove_sql`, the hooks
 django.contrib.postgres's own indexes override): on another database each answers a SQL
 comment, which every backend executes as nothing and `sqlmigrate` prints as a note.
-tests in taskapi/tests/test_postgres_only.py exercise both paths.
+The tests in taskapi/tests/test_postgres_only.py exercise both paths.
 """
 
 from django.contrib.postgres.indexes import GinIndex
