@@ -148,6 +148,13 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             "<=",
             1.5,
         ),
+        ("list search, share of the floor", share("list search"), ">=", 0.6),
+        (
+            "heavy user's search p50 / ordinary user's",
+            ratio(p50("heavy search"), p50("list search")),
+            "<=",
+            3.0,
+        ),
         (
             "heavy tag= first page p50 / ordinary user's",
             ratio(p50("heavy list tag"), p50("list tag")),

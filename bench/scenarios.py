@@ -304,6 +304,13 @@ def build_scenarios(
             floor_weights={"floor heavy list": 1.0},
         ),
         Scenario(
+            "heavy search",
+            f"search={SEARCH_WORD} (in about a quarter of tasks), first page, for the user "
+            "with 100,000 tasks.",
+            [list_request(heavy, f"search={SEARCH_WORD}&{page}")],
+            floor_weights={"floor heavy list": 1.0},
+        ),
+        Scenario(
             "floor heavy retrieve",
             "The floor's single task of the heavy user, 200 tasks in turn.",
             [retrieve_request(heavy, task_id, floor) for task_id in heavy_reads],

@@ -1,7 +1,7 @@
 """Query parameters of the task list: validated strictly, then applied to a queryset as
 filters. Ordering is tasks/ordering.py's, paging tasks/pagination.py's."""
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -175,8 +175,7 @@ class TaskFilter:
         if "completed_before" in params:
             queryset = queryset.filter(completed_at__lte=params["completed_before"])
         if params.get("search"):
-            term = params["search"]
-            queryset = queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
+            queryset = queryset.search(params["search"])
         if params.get("priority"):
             queryset = queryset.filter(priority__in=params["priority"])
         if self.counts_one_tag():

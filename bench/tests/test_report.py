@@ -53,3 +53,29 @@ def test_goals_judge_what_ran_and_give_the_write_floor_as_context_without_a_targ
     context_line = table.splitlines()[-2]
     assert context_line.startswith("  context: PATCH title, share of the write floor")
     assert context_line.split()[-3:] == ["0.75", "-", "-"]
+
+
+def test_search_is_held_to_the_floor_list_and_the_heavy_users_search_to_the_ordinary_users():
+    results = {
+        "scenarios": [
+            scenario("floor list", 300),
+            scenario("list search", 150, share=0.5, p50=40.0),
+            scenario("floor heavy list", 100),
+            scenario("heavy search", 40, share=0.4, p50=160.0),
+        ]
+    }
+
+    rows = {row["goal"]: row for row in goals(results)}
+
+    assert rows["list search, share of the floor"] == {
+        "goal": "list search, share of the floor",
+        "measured": 0.5,
+        "target": ">= 0.6",
+        "met": False,
+    }
+    assert rows["heavy user's search p50 / ordinary user's"] == {
+        "goal": "heavy user's search p50 / ordinary user's",
+        "measured": 4.0,
+        "target": "<= 3.0",
+        "met": False,
+    }

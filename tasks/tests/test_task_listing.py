@@ -1,4 +1,4 @@
-"""GET /api/{user_id}/tasks: pagination, filters, search and a stable sort.
+"""GET /api/{user_id}/tasks: pagination, filters and a stable sort (search: test_task_search.py).
 
 Every filter and sort is checked by walking all pages with a small limit: the pages put
 together must be exactly the expected order, with no task twice and none missing. Ties (same
@@ -500,70 +500,6 @@ def test_completion_bounds_are_inclusive_and_leave_out_pending_tasks(
     expected = expected_order([completions[name] for name in names])
 
     assert walk_pages(auth_client, user, params, limit=2) == ids_of(expected)
-
-
-# --- Search ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def searchable(user) -> dict[str, Task]:
-    rows = {
-        "title-hit": ("Buy MILK and bread", None),
-        "title-hit-2": ("milkshake", "sweet"),
-        "description-hit": ("Groceries", "semi-skimmed Milk, two litres"),
-        "both": ("milk", "milk"),
-        "miss": ("Buy bread", "wholemeal"),
-        "miss-null-description": ("Call mum", None),
-        "near-miss": ("mi lk", "m-ilk"),
-    }
-    return {
-        name: TaskFactory(user=user, title=title, description=description, created_at=T0)
-        for name, (title, description) in rows.items()
-    }
-
-
-@pytest.mark.parametrize("term", ["milk", "MILK", "Milk", "  milk  "])
-def test_search_finds_a_case_insensitive_substring_of_title_or_description(
-    auth_client, user, searchable, term
-):
-    expected = expected_order(
-        [searchable[name] for name in ("title-hit", "title-hit-2", "description-hit", "both")]
-    )
-
-    assert walk_pages(auth_client, user, {"search": term}, limit=3) == ids_of(expected)
-
-
-@pytest.mark.parametrize(
-    ("term", "names"),
-    [
-        ("bread", ["title-hit", "miss"]),
-        ("two litres", ["description-hit"]),
-        ("whole", ["miss"]),
-        ("nothing like this", []),
-    ],
-)
-def test_search_matches_substrings_spanning_words(auth_client, user, searchable, term, names):
-    expected = expected_order([searchable[name] for name in names])
-
-    assert walk_pages(auth_client, user, {"search": term}, limit=3) == ids_of(expected)
-
-
-@pytest.mark.parametrize("term", ["", "   "])
-def test_an_empty_search_lists_every_task(auth_client, user, searchable, term):
-    assert walk_pages(auth_client, user, {"search": term}, limit=3) == ids_of(
-        expected_order(searchable.values())
-    )
-
-
-@pytest.mark.parametrize("term", ["%", "_", "\\", "'"])
-def test_search_takes_wildcard_and_quote_characters_literally(auth_client, user, term):
-    literal = TaskFactory(user=user, title=f"100{term} done")
-    TaskFactory(user=user, title="plain title")
-
-    response = auth_client.get(list_url(user), {"search": term})
-
-    assert response.status_code == 200
-    assert [item["id"] for item in response.json()["data"]["items"]] == [str(literal.id)]
 
 
 # --- Combined filters -----------------------------------------------------------------------
