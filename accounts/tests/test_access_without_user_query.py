@@ -5,6 +5,9 @@ account's generation in the shared cache moves, and the remembered answer is rea
 A change that sends no signal (a queryset update, raw SQL), or one made while the shared
 cache is down, takes effect within AUTH_USER_CACHE_SECONDS, never more than 60 s."""
 
+import subprocess
+import sys
+
 import pytest
 import requests
 from django.conf import settings
@@ -16,6 +19,7 @@ from accounts.authentication import account_generation, active_users, generation
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import bearer_client
+from taskapi.tests.servers import current_database_url, server_environment
 
 
 @pytest.fixture
@@ -236,3 +240,30 @@ def test_an_account_deleted_through_one_instance_is_refused_by_another_at_once(g
     assert deleted.status_code == 204
     assert refused.status_code == 401
     assert refused.json()["error"]["details"] == {"reason": "user_not_found"}
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_user_deactivated_by_a_management_command_moves_the_generation_instances_read():
+    """A process that never authenticated a request (here `manage.py shell`) still tells the
+    instances: the receivers are connected when Django starts, not when DRF first needs
+    authentication."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: the account generations live in the shared cache")
+    user = UserFactory()
+    before = account_generation(user.pk)
+    deactivate = (
+        "from accounts.models import User; "
+        f"user = User.objects.get(pk='{user.pk}'); user.is_active = False; user.save()"
+    )
+
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", deactivate],
+        cwd=settings.BASE_DIR,
+        env=server_environment(current_database_url()),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+    assert account_generation(user.pk) == before + 1
