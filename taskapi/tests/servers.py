@@ -66,15 +66,20 @@ class LiveServer:
         return {int(pid) for pid in children.read_text().split()}
 
     def stop(self, timeout: float = 10) -> int:
-        """SIGTERM (a graceful shutdown), then SIGKILL if it takes longer than `timeout`."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_gracefully(self.process, timeout)
+
+
+def stop_gracefully(process: subprocess.Popen, timeout: float) -> int:
+    """SIGTERM (a graceful shutdown), then SIGKILL if it takes longer than `timeout`; answers
+    the exit status."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def report_on_failure(node: pytest.Item, server: LiveServer) -> None:
@@ -284,14 +289,7 @@ class Topology:
         return found - {self.process.pid}
 
     def stop(self, timeout: float = 30) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_gracefully(self.process, timeout)
 
 
 def start_topology(
