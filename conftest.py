@@ -179,11 +179,11 @@ def gunicorn_server(request, tmp_path):
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
-    """A failing test that ran servers shows their output."""
+    """A failing test that ran servers (a gunicorn, a topology) shows their output."""
     report = yield
     if report.when == "call" and report.failed:
         for server in item.stash.get(SERVERS_TO_REPORT, []):
-            report.sections.append((f"gunicorn {server.url} (pid {server.pid})", server.output()))
+            report.sections.append((f"server {server.url} (pid {server.pid})", server.output()))
     return report
 
 

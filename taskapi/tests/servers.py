@@ -38,7 +38,7 @@ PROJECT_VARIABLES = frozenset(
 )
 START_TIMEOUT = 20
 # The servers a test used; conftest's report hook shows their output when the test fails.
-SERVERS_TO_REPORT = pytest.StashKey[list["LiveServer"]]()
+SERVERS_TO_REPORT = pytest.StashKey[list["LiveServer | Topology"]]()
 
 
 @dataclass
@@ -82,7 +82,7 @@ def stop_gracefully(process: subprocess.Popen, timeout: float) -> int:
     return process.returncode
 
 
-def report_on_failure(node: pytest.Item, server: LiveServer) -> None:
+def report_on_failure(node: pytest.Item, server: "LiveServer | Topology") -> None:
     node.stash.setdefault(SERVERS_TO_REPORT, []).append(server)
 
 
@@ -273,6 +273,10 @@ class Topology:
     def kill_instance(self, number: int) -> None:
         """SIGKILL to the instance's whole process group: master and workers die at once."""
         os.killpg(self.instance_pid(number), signal.SIGKILL)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -21,7 +21,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import read_while_writing
-from taskapi.tests.servers import Topology, all_at_once, bearer, start_topology
+from taskapi.tests.servers import (
+    Topology,
+    all_at_once,
+    bearer,
+    report_on_failure,
+    start_topology,
+)
 from tasks.models import Task
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -56,6 +62,7 @@ def entry_points(request, gunicorn_server):
         if request.param == "run directly":
             return [gunicorn_server(workers=2, **variables).url for _ in range(2)]
         topology = request.getfixturevalue("topologies")(**variables)
+        report_on_failure(request.node, topology)
         return [*topology.instance_urls, topology.url]
 
     return serve
