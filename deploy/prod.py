@@ -10,6 +10,9 @@ instance that dies is taken out of rotation by nginx, and the other serves. SIGT
 SIGINT stops everything in order, letting requests in flight finish: nginx first (it stops
 accepting and finishes what it has), then gunicorn (its graceful timeout), then pgbouncer.
 If nginx or pgbouncer dies, everything stops and the exit status is 1.
+
+`--pgbouncer-only` runs just the pgbouncer, pooling every database of DATABASE_URL's server
+under its own name: CI runs the test suite through it, as production reaches the database.
 """
 
 import argparse
