@@ -222,6 +222,12 @@ class Prober:
             self.answers.append((sent, time.monotonic(), response.status_code, body))
             time.sleep(0.05)
 
+    def wait_for_an_answer_sent_after(self, moment: float, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(sent > moment for sent, *_ in self.answers):
+            assert time.monotonic() < deadline, "the prober got no answer"
+            time.sleep(0.05)
+
     def __enter__(self) -> "Prober":
         self.thread.start()
         return self
@@ -250,8 +256,9 @@ def test_a_postgresql_restart_behind_pgbouncer_heals_without_restarting_anything
         assert requests.post(tasks_url, json={"title": "Before"}, headers=headers).ok
         processes = topology.process_ids()
 
+        began = time.monotonic()
         with Prober(tasks_url, headers) as prober:
-            time.sleep(0.5)
+            prober.wait_for_an_answer_sent_after(began)
             stopped_at = time.monotonic()
             throwaway_postgres.stop()
             during = [timed("GET", f"{topology.url}/health") for _ in range(4)]
@@ -265,7 +272,7 @@ def test_a_postgresql_restart_behind_pgbouncer_heals_without_restarting_anything
                 assert time.monotonic() - started_at < 10, "the topology did not heal in 10 s"
                 time.sleep(0.05)
             healed_at = time.monotonic()
-            time.sleep(1)
+            prober.wait_for_an_answer_sent_after(healed_at)
         created_after = requests.post(
             tasks_url, json={"title": "After"}, headers=headers, timeout=10
         )
