@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.conf import settings
 
 from taskapi.exceptions import error_body
 from taskapi.tests.live_urls import SLOW_SECONDS
@@ -124,6 +125,8 @@ def test_a_chunked_post_is_applied_like_a_sized_one(topology, user):
 def test_a_spoofed_x_forwarded_for_does_not_escape_the_per_address_limit(topology):
     """nginx appends the address it sees; TRUSTED_PROXY_COUNT=1 reads that last entry, so a
     client that writes its own X-Forwarded-For is still counted by its real address."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: nginx spreads the attempts over both instances")
     statuses = [
         requests.post(
             f"{topology.url}/api/auth/token",
