@@ -16,6 +16,7 @@ from taskapi.tests.browsers import start_chromium
 from taskapi.tests.servers import (
     SERVERS_TO_REPORT,
     LiveServer,
+    close_pooled_server_connections,
     current_database_url,
     report_on_failure,
     start_gunicorn,
@@ -36,6 +37,18 @@ def fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database; behind pgbouncer (DATABASE_POOLER=pgbouncer), its server
+    connections are closed before it is dropped. pgbouncer keeps them pooled after the tests
+    are done with them, and PostgreSQL refuses to drop a database that is in use."""
+    yield
+    if settings.DATABASE_POOLER != "pgbouncer":
+        return
+    with django_db_blocker.unblock():
+        close_pooled_server_connections(connection.settings_dict)
 
 
 @pytest.fixture
@@ -166,11 +179,11 @@ def gunicorn_server(request, tmp_path):
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
-    """A failing test that ran servers shows their output."""
+    """A failing test that ran servers (a gunicorn, a topology) shows their output."""
     report = yield
     if report.when == "call" and report.failed:
         for server in item.stash.get(SERVERS_TO_REPORT, []):
-            report.sections.append((f"gunicorn {server.url} (pid {server.pid})", server.output()))
+            report.sections.append((f"server {server.url} (pid {server.pid})", server.output()))
     return report
 
 

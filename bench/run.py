@@ -55,6 +55,7 @@ from bench.scenarios import (
 )
 from bench.seed import SeededUsers, SeedPlan
 from bench.server import GunicornServer, ServerError
+from bench.topology import topology_only
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RESULTS_FILE = RESULTS_DIR / "latest.json"
@@ -134,6 +135,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--bulk-only",
         action="store_true",
         help="only the bulk statements, on an empty database (SQLite too: see bench/README.md)",
+    )
+    parser.add_argument(
+        "--topology-only",
+        action="store_true",
+        help="only the share of direct gunicorn that make prod serves (bench/topology.py)",
+    )
+    parser.add_argument(
+        "--topology-workers",
+        type=int,
+        help="gunicorn workers per make prod instance (half of GUNICORN_WORKERS)",
     )
     return parser.parse_args(argv)
 
@@ -420,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"preparing {url} ...", flush=True)
     if options.bulk_only:
         return bulk_only(url)
+    if options.topology_only:
+        return topology_only(url, options)
     plan = SeedPlan()
     try:
         check_cache()

@@ -10,6 +10,9 @@ instance that dies is taken out of rotation by nginx, and the other serves. SIGT
 SIGINT stops everything in order, letting requests in flight finish: nginx first (it stops
 accepting and finishes what it has), then gunicorn (its graceful timeout), then pgbouncer.
 If nginx or pgbouncer dies, everything stops and the exit status is 1.
+
+`--pgbouncer-only` runs just the pgbouncer, pooling every database of DATABASE_URL's server
+under its own name: CI runs the test suite through it, as production reaches the database.
 """
 
 import argparse
@@ -97,6 +100,46 @@ def answers_health(port: int, host: str) -> bool:
         return False
 
 
+def render_pgbouncer_ini(
+    pgbouncer: str, database: dict, port: int, target: Path, *, every_database: bool
+) -> bool:
+    """Writes pgbouncer's configuration for `database` (a dj_database_url dict) and tells
+    whether this pgbouncer keeps prepared statements apart. `every_database` serves any
+    database of that server under its own name (a `*` entry), as the test suite needs: it
+    creates and drops `test_<name>` through the pooler."""
+    prepared = pgbouncer_version(pgbouncer) >= PREPARED_STATEMENTS_SINCE
+    server = " ".join(
+        f"{key}={connstr_value(str(value))}"
+        for key, value in [
+            ("host", database["HOST"] or "127.0.0.1"),
+            ("port", database["PORT"] or 5432),
+            ("dbname", None if every_database else database["NAME"]),
+            ("user", database["USER"]),
+            ("password", database["PASSWORD"]),
+        ]
+        if value
+    )
+    # It holds the database password: readable by this user only (pgbouncer reads it
+    # before it drops to `nobody`).
+    target.touch(mode=0o600)
+    target.chmod(0o600)
+    render(
+        "pgbouncer.ini.template",
+        target,
+        {
+            "PGBOUNCER_DATABASE": f"{'*' if every_database else database['NAME']} = {server}",
+            "PGBOUNCER_LISTEN_ADDR": "127.0.0.1",
+            "PGBOUNCER_PORT": str(port),
+            "PGBOUNCER_PREPARED_STATEMENTS": (
+                "max_prepared_statements = 200"
+                if prepared
+                else "; this pgbouncer predates max_prepared_statements (1.21)"
+            ),
+        },
+    )
+    return prepared
+
+
 class Topology:
     """The processes of the topology, started and stopped in order."""
 
@@ -120,37 +163,22 @@ class Topology:
             raise SystemExit("prod: DATABASE_URL must be a postgres:// URL")
 
         pgbouncer = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-        prepared = pgbouncer_version(pgbouncer) >= PREPARED_STATEMENTS_SINCE
-        server = " ".join(
-            f"{key}={connstr_value(str(value))}"
-            for key, value in [
-                ("host", database["HOST"] or "127.0.0.1"),
-                ("port", database["PORT"] or 5432),
-                ("dbname", database["NAME"]),
-                ("user", database["USER"]),
-                ("password", database["PASSWORD"]),
-            ]
-            if value
-        )
         pgbouncer_ini = self.runtime / "pgbouncer.ini"
-        # It holds the database password: readable by this user only (pgbouncer reads it
-        # before it drops to `nobody`).
-        pgbouncer_ini.touch(mode=0o600)
-        pgbouncer_ini.chmod(0o600)
-        render(
-            "pgbouncer.ini.template",
+        prepared = render_pgbouncer_ini(
+            pgbouncer,
+            database,
+            options.pgbouncer_port,
             pgbouncer_ini,
-            {
-                "PGBOUNCER_DATABASE": f"{database['NAME']} = {server}",
-                "PGBOUNCER_LISTEN_ADDR": "127.0.0.1",
-                "PGBOUNCER_PORT": str(options.pgbouncer_port),
-                "PGBOUNCER_PREPARED_STATEMENTS": (
-                    "max_prepared_statements = 200"
-                    if prepared
-                    else "; this pgbouncer predates max_prepared_statements (1.21)"
-                ),
-            },
+            every_database=options.pgbouncer_only,
         )
+        if options.pgbouncer_only:
+            self.start_pgbouncer(pgbouncer, pgbouncer_ini)
+            log(
+                f"pgbouncer on 127.0.0.1:{options.pgbouncer_port} pools every database of "
+                f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+                f"{', prepared statements on' if prepared else ''}"
+            )
+            return
         upstreams = [f"127.0.0.1:{port}" for port in options.app_ports]
         render(
             "taskapi.conf.template",
@@ -170,10 +198,7 @@ class Topology:
             if subprocess.run([sys.executable, "manage.py", *step], cwd=PROJECT_DIR).returncode:
                 raise SystemExit(f"manage.py {step[0]} failed (its error is above)")
 
-        # pgbouncer refuses to run as root; it drops to `nobody` after reading its files.
-        as_user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        self.pgbouncer = self.spawn([pgbouncer, *as_user, str(pgbouncer_ini)])
-        wait_for("pgbouncer", lambda: port_open(options.pgbouncer_port), [self.pgbouncer])
+        self.start_pgbouncer(pgbouncer, pgbouncer_ini)
 
         pooled_url = (
             f"postgres://{quote(database['USER'] or '', safe='')}@127.0.0.1:"
@@ -212,12 +237,19 @@ class Topology:
             f"{', prepared statements on' if prepared else ''})"
         )
 
+    def start_pgbouncer(self, pgbouncer: str, pgbouncer_ini: Path) -> None:
+        # pgbouncer refuses to run as root; it drops to `nobody` after reading its files.
+        as_user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        self.pgbouncer = self.spawn([pgbouncer, *as_user, str(pgbouncer_ini)])
+        port = self.options.pgbouncer_port
+        wait_for("pgbouncer", lambda: port_open(port), [self.pgbouncer])
+
     def watch(self, stopping: list[int]) -> int:
         """Waits for a stop signal, or for nginx or pgbouncer to die."""
         reported: set[int] = set()
         while not stopping:
             for name, process in (("nginx", self.nginx), ("pgbouncer", self.pgbouncer)):
-                if process.poll() is not None:
+                if process is not None and process.poll() is not None:
                     log(f"{name} exited with {process.returncode}; stopping everything")
                     return 1
             for number, instance in enumerate(self.instances, start=1):
@@ -264,6 +296,12 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--pgbouncer-port", type=int, default=6432)
     parser.add_argument("--runtime-dir", default=str(PROJECT_DIR / ".prod"))
     parser.add_argument("--stop-timeout", type=float, default=40)
+    parser.add_argument(
+        "--pgbouncer-only",
+        action="store_true",
+        help="run only pgbouncer, pooling every database of DATABASE_URL's server under its "
+        "own name (no release steps): the test suite runs through it",
+    )
     options = parser.parse_args(argv)
     if len(options.app_ports) != 2:
         parser.error("--app-ports takes two ports")

@@ -3,10 +3,15 @@ whether the account is active, so most requests do not query the user. A user sa
 deleted by another process (a different worker or instance) loses access at once: the
 account's generation in the shared cache moves, and the remembered answer is read again.
 A change that sends no signal (a queryset update, raw SQL), or one made while the shared
-cache is down, takes effect within AUTH_USER_CACHE_SECONDS, never more than 60 s."""
+cache is down, takes effect within AUTH_USER_CACHE_SECONDS, never more than 60 s.
+
+That a change reaches every running instance at once, taskapi/tests/test_many_instances.py
+shows with real servers."""
+
+import subprocess
+import sys
 
 import pytest
-import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -16,6 +21,7 @@ from accounts.authentication import account_generation, active_users, generation
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import bearer_client
+from taskapi.tests.servers import current_database_url, server_environment
 
 
 @pytest.fixture
@@ -209,30 +215,26 @@ def test_when_the_shared_cache_fails_the_remembered_answer_stands(monkeypatch, c
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_an_account_deleted_through_one_instance_is_refused_by_another_at_once(gunicorn_server):
+def test_a_user_deactivated_by_a_management_command_moves_the_generation_instances_read():
+    """A process that never authenticated a request (here `manage.py shell`) still tells the
+    instances: the receivers are connected when Django starts, not when DRF first needs
+    authentication."""
     if not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL: the account generations live in the shared cache")
-    # One worker each, so the worker that answers below is the one that remembers the user.
-    first, second = gunicorn_server(workers=1), gunicorn_server(workers=1)
-    # Registered through a server, so the password is hashed as the servers hash it.
-    registered = requests.post(
-        f"{first.url}/api/auth/register",
-        json={"email": "leaving@example.com", "password": "a-long-passphrase-42", "name": "L"},
-        timeout=10,
-    ).json()["data"]
-    headers = {"Authorization": f"Bearer {registered['access']}"}
-    tasks = f"/api/{registered['user']['id']}/tasks"
-    for server in (first, second):
-        assert requests.get(server.url + tasks, headers=headers, timeout=10).ok
-
-    deleted = requests.delete(
-        f"{first.url}/api/auth/me",
-        json={"password": "a-long-passphrase-42"},
-        headers=headers,
-        timeout=10,
+    user = UserFactory()
+    before = account_generation(user.pk)
+    deactivate = (
+        "from accounts.models import User; "
+        f"user = User.objects.get(pk='{user.pk}'); user.is_active = False; user.save()"
     )
-    refused = requests.get(second.url + tasks, headers=headers, timeout=10)
 
-    assert deleted.status_code == 204
-    assert refused.status_code == 401
-    assert refused.json()["error"]["details"] == {"reason": "user_not_found"}
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", deactivate],
+        cwd=settings.BASE_DIR,
+        env=server_environment(current_database_url()),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+    assert account_generation(user.pk) == before + 1

@@ -6,8 +6,10 @@ shutdown: these need the project served as production serves it, in other proces
 after the test.
 """
 
+import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 import requests
 from django.conf import settings
@@ -35,7 +38,7 @@ PROJECT_VARIABLES = frozenset(
 )
 START_TIMEOUT = 20
 # The servers a test used; conftest's report hook shows their output when the test fails.
-SERVERS_TO_REPORT = pytest.StashKey[list["LiveServer"]]()
+SERVERS_TO_REPORT = pytest.StashKey[list["LiveServer | Topology"]]()
 
 
 @dataclass
@@ -63,18 +66,23 @@ class LiveServer:
         return {int(pid) for pid in children.read_text().split()}
 
     def stop(self, timeout: float = 10) -> int:
-        """SIGTERM (a graceful shutdown), then SIGKILL if it takes longer than `timeout`."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_gracefully(self.process, timeout)
 
 
-def report_on_failure(node: pytest.Item, server: LiveServer) -> None:
+def stop_gracefully(process: subprocess.Popen, timeout: float) -> int:
+    """SIGTERM (a graceful shutdown), then SIGKILL if it takes longer than `timeout`; answers
+    the exit status."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+def report_on_failure(node: pytest.Item, server: "LiveServer | Topology") -> None:
     node.stash.setdefault(SERVERS_TO_REPORT, []).append(server)
 
 
@@ -102,12 +110,28 @@ def server_environment(
 ) -> dict[str, str]:
     """The environment of a server in another process: every project variable blank (the
     default) but this process's secrets (so tokens minted here with `RefreshToken.for_user`
-    work there), its Redis and its rate limits."""
+    work there), its Redis and its rate limits; and, serving this process's database, the
+    pooler in front of it (behind pgbouncer a server must not prepare statements either)."""
+    pooled = (
+        settings.DATABASE_POOLER != "none"
+        and connection.vendor == "postgresql"
+        and database_url == current_database_url()
+    )
     return {
         **os.environ,
         **dict.fromkeys(PROJECT_VARIABLES, ""),
         "DJANGO_SETTINGS_MODULE": settings_module,
         "DATABASE_URL": database_url,
+        **(
+            {
+                "DATABASE_POOLER": settings.DATABASE_POOLER,
+                "DATABASE_POOLER_PREPARED_STATEMENTS": str(
+                    settings.DATABASE_POOLER_PREPARED_STATEMENTS
+                ).lower(),
+            }
+            if pooled
+            else {}
+        ),
         "REDIS_URL": settings.REDIS_URL,
         "SECRET_KEY": settings.SECRET_KEY,
         "JWT_SECRET": settings.SIMPLE_JWT["SIGNING_KEY"],
@@ -203,3 +227,114 @@ def all_at_once(calls: list[tuple[str, str, dict]], threads: int) -> list[reques
         shares = [pool.submit(share, first) for first in range(threads)]
         answered = dict(pair for future in shares for pair in future.result())
     return [answered[i] for i in range(len(calls))]
+
+
+def close_pooled_server_connections(database: dict) -> None:
+    """Ends every server connection to `database` (a Django settings dict) but the one that
+    asks, connecting through the same pooler to the `postgres` database: a pooler's idle
+    connections to a database keep PostgreSQL from dropping it."""
+    with psycopg.connect(
+        host=database["HOST"] or "127.0.0.1",
+        port=database["PORT"] or 5432,
+        user=database["USER"] or None,
+        password=database["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+        prepare_threshold=None,
+    ) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database["NAME"]],
+        )
+
+
+# --- The production topology of `make prod` (deploy/prod.py) ----------------------------------
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+TOPOLOGY_START_TIMEOUT = 60
+
+
+@dataclass
+class Topology:
+    """deploy/prod.py in a child process: nginx at `url`, the two gunicorn instances at
+    `instance_urls` (each behind pgbouncer, as nginx reaches them), its output in one file."""
+
+    url: str
+    instance_urls: list[str]
+    process: subprocess.Popen
+    runtime: Path
+    log_path: Path
+
+    def instance_pid(self, number: int) -> int:
+        return int((self.runtime / f"app{number}.pid").read_text())
+
+    def kill_instance(self, number: int) -> None:
+        """SIGKILL to the instance's whole process group: master and workers die at once."""
+        os.killpg(self.instance_pid(number), signal.SIGKILL)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def process_ids(self) -> set[int]:
+        """Every process the topology runs now: pgbouncer, nginx and its worker, the gunicorn
+        masters and their workers (Linux)."""
+        found, unseen = set(), [self.process.pid]
+        while unseen:
+            pid = unseen.pop()
+            found.add(pid)
+            with contextlib.suppress(FileNotFoundError):
+                unseen += map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        return found - {self.process.pid}
+
+    def stop(self, timeout: float = 30) -> int:
+        return stop_gracefully(self.process, timeout)
+
+
+def start_topology(
+    directory: Path,
+    settings_module: str = "taskapi.settings",
+    *,
+    database_url: str | None = None,
+    **variables: str,
+) -> Topology:
+    """Runs deploy/prod.py on free ports, in front of `database_url` (the test's own database
+    by default), and returns once nginx serves; `variables` override server_environment()."""
+    if not (os.access(NGINX, os.X_OK) and os.access(PGBOUNCER, os.X_OK)):
+        pytest.skip("needs Debian's nginx and pgbouncer (apt-get install nginx pgbouncer)")
+    port, app_ports = free_port(), [free_port(), free_port()]
+    env = {
+        **server_environment(database_url or current_database_url(), settings_module),
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_GRACEFUL_TIMEOUT": "5",
+        "THROTTLE_USER_RATE": "10000/minute",
+        **variables,
+    }
+    command = [sys.executable, str(Path(settings.BASE_DIR) / "deploy" / "prod.py")]
+    command += ["--port", str(port), "--app-ports", ",".join(map(str, app_ports))]
+    command += ["--pgbouncer-port", str(free_port())]
+    command += ["--runtime-dir", str(directory / "runtime"), "--stop-timeout", "10"]
+    log_path = directory / "prod.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    topology = Topology(
+        f"http://127.0.0.1:{port}",
+        [f"http://127.0.0.1:{app_port}" for app_port in app_ports],
+        process,
+        directory / "runtime",
+        log_path,
+    )
+    deadline = time.monotonic() + TOPOLOGY_START_TIMEOUT
+    while b"prod: serving on" not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            topology.stop()
+            pytest.fail(f"make prod's script did not start:\n{topology.output()}", pytrace=False)
+        time.sleep(0.1)
+    return topology

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from taskapi.tests.servers import PROJECT_VARIABLES, free_port
+from taskapi.tests.servers import PROJECT_VARIABLES, free_port, start_topology
 
 pytestmark = pytest.mark.postgresql
 
@@ -201,3 +202,109 @@ def test_a_database_outage_answers_503_at_once_and_the_same_server_recovers_by_i
     assert created_after.status_code == 201
     assert server.process.poll() is None
     assert server.worker_pids() == workers
+
+
+class Prober:
+    """Lists a user's tasks through nginx again and again in a thread of its own, noting when
+    each request was sent and answered and what the answer was, until stopped."""
+
+    def __init__(self, url: str, headers: dict):
+        self.url, self.headers = url, headers
+        self.answers: list[tuple[float, float, int, dict | None]] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            sent = time.monotonic()
+            response = requests.get(self.url, headers=self.headers, timeout=10)
+            body = response.json() if response.status_code == 503 else None
+            self.answers.append((sent, time.monotonic(), response.status_code, body))
+            time.sleep(0.05)
+
+    def wait_for_an_answer_sent_after(self, moment: float, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(sent > moment for sent, *_ in self.answers):
+            assert time.monotonic() < deadline, "the prober got no answer"
+            time.sleep(0.05)
+
+    def __enter__(self) -> "Prober":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
+def test_a_postgresql_restart_behind_pgbouncer_heals_without_restarting_anything(
+    throwaway_postgres, tmp_path
+):
+    """The topology of `make prod` (nginx, two gunicorn instances, pgbouncer) in front of a
+    cluster that stops and starts again: while it is down every answer is the 503 envelope,
+    at once; once it is up, the same pgbouncer and the same instances serve again."""
+    topology = start_topology(tmp_path, database_url=throwaway_postgres.url, DB_CONNECT_TIMEOUT="2")
+    try:
+        registered = requests.post(
+            f"{topology.url}/api/auth/register",
+            json={"email": "ada@example.com", "password": "analytical-engine-1843", "name": "A"},
+            timeout=10,
+        )
+        assert registered.status_code == 201, registered.text
+        headers = {"Authorization": f"Bearer {registered.json()['data']['access']}"}
+        tasks_url = f"{topology.url}/api/{registered.json()['data']['user']['id']}/tasks"
+        assert requests.post(tasks_url, json={"title": "Before"}, headers=headers).ok
+        processes = topology.process_ids()
+
+        began = time.monotonic()
+        with Prober(tasks_url, headers) as prober:
+            prober.wait_for_an_answer_sent_after(began)
+            stopped_at = time.monotonic()
+            throwaway_postgres.stop()
+            during = [timed("GET", f"{topology.url}/health") for _ in range(4)]
+            during += [
+                timed("POST", tasks_url, json={"title": "During"}, headers=headers)
+                for _ in range(2)
+            ]
+            throwaway_postgres.start()
+            started_at = time.monotonic()
+            while requests.get(f"{topology.url}/health", timeout=10).status_code != 200:
+                assert time.monotonic() - started_at < 10, "the topology did not heal in 10 s"
+                time.sleep(0.05)
+            healed_at = time.monotonic()
+            prober.wait_for_an_answer_sent_after(healed_at)
+        created_after = requests.post(
+            tasks_url, json={"title": "After"}, headers=headers, timeout=10
+        )
+        listed_after = requests.get(tasks_url, headers=headers, timeout=10)
+        processes_after = topology.process_ids()
+    finally:
+        status = topology.stop()
+
+    print(f"healed {healed_at - started_at:.2f} s after PostgreSQL was up again")
+    assert [response.status_code for response, _ in during] == [503] * 6
+    assert [response.json() for response, _ in during] == [DATABASE_UNAVAILABLE] * 4 + [
+        SERVICE_UNAVAILABLE
+    ] * 2
+    assert max(elapsed for _, elapsed in during) < 5
+    # The prober saw the list before, the envelope only while the database was away (and
+    # until the topology noticed it back), and the list again after: never a 500, 502 or 504.
+    assert {code for _, _, code, _ in prober.answers} <= {200, 503}
+    outside_the_outage = [
+        (sent, answered)
+        for sent, answered, code, _ in prober.answers
+        if code == 503 and (answered < stopped_at or sent > healed_at)
+    ]
+    assert outside_the_outage == []
+    assert [body for _, _, code, body in prober.answers if code == 503] == [
+        SERVICE_UNAVAILABLE
+    ] * len([code for _, _, code, _ in prober.answers if code == 503])
+    assert prober.answers[0][2] == 200
+    assert prober.answers[-1][2] == 200
+    assert created_after.status_code == 201
+    assert sorted(task["title"] for task in listed_after.json()["data"]["items"]) == [
+        "After",
+        "Before",
+    ]
+    assert processes_after == processes
+    assert status == 0, topology.output()
