@@ -11,6 +11,7 @@ import secrets
 
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/taskapi_bench"
 DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 1
 # Database 15: away from the 0 that the test suite's REDIS_URL uses (and clears).
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 # Tokens minted at the start must outlive the longest run.
@@ -26,6 +27,11 @@ def database_url() -> str:
 
 def gunicorn_workers() -> int:
     return int(os.environ.get("GUNICORN_WORKERS") or DEFAULT_WORKERS)
+
+
+def gunicorn_threads() -> int:
+    """Threads per worker as gunicorn.conf.py reads them (1 means sync workers)."""
+    return int(os.environ.get("GUNICORN_THREADS") or DEFAULT_THREADS)
 
 
 def redis_url() -> str:
