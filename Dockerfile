@@ -34,6 +34,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["python", "deploy/healthcheck.py"]
 
-# gunicorn.conf.py counts workers from the CPUs this container may use (its cgroup quota and
-# affinity), not the host's; GUNICORN_WORKERS overrides it.
+# gunicorn.conf.py picks the worker model: gthread workers that keep connections alive, one
+# per CPU this container may use (its cgroup quota and affinity, not the host's) with 8
+# threads each (README: Serving). GUNICORN_WORKERS and GUNICORN_THREADS override it.
 CMD ["gunicorn", "taskapi.wsgi", "--config", "gunicorn.conf.py"]

@@ -44,13 +44,21 @@ def available_cpus() -> int:
     return cpus
 
 
+DEFAULT_THREADS = 8
+
 bind = env_str("GUNICORN_BIND", "0.0.0.0:8000")
 # Rate-limit counters live in Redis when REDIS_URL is set, shared by every process. Without it
-# each process counts in its own memory, so the default is then one process serving with
-# threads: its counts are the only ones, and every limit holds exactly as documented.
+# each process counts in its own memory, so the default is then one process: its counts are
+# the only ones, and every limit holds exactly as documented.
 SHARED_RATE_LIMITS = bool(env_str("REDIS_URL", ""))
-workers = env_int("GUNICORN_WORKERS", available_cpus() * 2 + 1 if SHARED_RATE_LIMITS else 1)
-threads = env_int("GUNICORN_THREADS", 1 if SHARED_RATE_LIMITS else 4)
+# gthread workers, measured against sync ones in bench/README.md ("The worker model"). They
+# keep a client's connection alive where sync workers answer `Connection: close` and every
+# request pays a new TCP connection; an idle kept-alive connection waits in the worker's
+# poller without holding a thread, and a slow client holds one thread, not a whole worker.
+# Serving is CPU-bound Python that holds the GIL, so one process per CPU; its threads fill
+# the waits on PostgreSQL and Redis. GUNICORN_THREADS=1 runs sync workers.
+workers = env_int("GUNICORN_WORKERS", available_cpus() if SHARED_RATE_LIMITS else 1)
+threads = env_int("GUNICORN_THREADS", DEFAULT_THREADS)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)

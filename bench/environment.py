@@ -2,7 +2,7 @@
 
 The same variables configure gunicorn and this process, which migrates, seeds, mints tokens
 (signed with the server's JWT_SECRET) and counts queries. Variables the benchmark does not set
-(GUNICORN_THREADS, DB_CONN_MAX_AGE, LOG_LEVEL...) pass through from the caller's environment,
+(GUNICORN_KEEPALIVE, DB_CONN_MAX_AGE, LOG_LEVEL...) pass through from the caller's environment,
 so a setting can be tried without editing code.
 """
 
@@ -10,7 +10,10 @@ import os
 import secrets
 
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/taskapi_bench"
+# One gthread worker per core, 8 threads each: gunicorn.conf.py's default worker model on this
+# 2-core machine (see "The worker model" in bench/README.md).
 DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 8
 # Database 15: away from the 0 that the test suite's REDIS_URL uses (and clears).
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 # Tokens minted at the start must outlive the longest run.
@@ -26,6 +29,11 @@ def database_url() -> str:
 
 def gunicorn_workers() -> int:
     return int(os.environ.get("GUNICORN_WORKERS") or DEFAULT_WORKERS)
+
+
+def gunicorn_threads() -> int:
+    """Threads per worker as gunicorn.conf.py reads them (1 means sync workers)."""
+    return int(os.environ.get("GUNICORN_THREADS") or DEFAULT_THREADS)
 
 
 def redis_url() -> str:
@@ -50,6 +58,7 @@ def configure_process() -> None:
             "DATABASE_URL": database_url(),
             "THROTTLE_USER_RATE": UNREACHABLE_USER_RATE,
             "GUNICORN_WORKERS": str(gunicorn_workers()),
+            "GUNICORN_THREADS": str(gunicorn_threads()),
         }
     )
     if redis_url():

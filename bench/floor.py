@@ -1,5 +1,5 @@
-"""The floor: the least Django can do to answer the task list, retrieve and title-change
-requests.
+"""The floor: the least Django can do to answer the task list, retrieve, title-change and
+create requests.
 
 The benchmark compares every product scenario with these views. They answer the same paths
 (under `/floor/`) with the same JSON (`{"data": {"items": [...], "pagination": {...}},
@@ -21,9 +21,18 @@ UPDATE ... RETURNING of the live task, with the next version, through the produc
 `update_returning`. It skips the If-Match and differs-from-stored conditions. Held against
 it, a product write shows what DRF and the write path's rules cost; held against the read
 floor (issue 5's goal), it also carries the database's price of a durable write.
+
+The create floor (POST of a task) checks the body as loosely as the write floor (a title as
+above, an optional string description within its length, an optional ISO 8601 due date with
+an offset) and sends the product's own INSERT: the statement `Model.save()` sends, the same
+columns and RETURNING clause, which fires the same ledger triggers, through the manager's
+`_insert`, the one call `save()` ends in. It skips `save()`'s signals and field preparation,
+DRF's serializer and the Location header. Held against it (issue 16), a product create shows
+what our stack costs on top of the same durable INSERT.
 """
 
 import uuid
+from datetime import datetime
 
 import jwt
 import orjson
@@ -32,11 +41,11 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from taskapi.renderers import envelope_response
 from taskapi.views import json_error
-from tasks.models import TITLE_MAX_LENGTH, Task
+from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
 from tasks.pagination import TaskCursor
 from tasks.serializers import TASK_COLUMNS
 
@@ -92,11 +101,14 @@ def envelope(data: dict) -> HttpResponse:
     return envelope_response(200, data)
 
 
-@require_GET
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def floor_task_list(request: HttpRequest, user_id: str) -> HttpResponse:
     tasks = owned_tasks(request, user_id)
     if isinstance(tasks, HttpResponse):
         return tasks
+    if request.method == "POST":
+        return floor_task_create(request, uuid.UUID(user_id))
     limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = query_int(request, "offset", 0, 0, MAX_OFFSET)
     if limit is None or offset is None:
@@ -145,3 +157,36 @@ def floor_title_change(request: HttpRequest, tasks: QuerySet) -> HttpResponse:
     if not written:
         return json_error(404, "Task not found.")
     return envelope({field: getattr(written[0], field) for field in FIELDS})
+
+
+def floor_task_create(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
+    try:
+        body = orjson.loads(request.body)
+        title = body["title"].strip()
+        description = body.get("description")
+        due_date = body.get("due_date")
+        due_date = None if due_date is None else datetime.fromisoformat(due_date)
+    except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError, ValueError):
+        return json_error(422, "Send a JSON object with a string title and ISO 8601 due_date.")
+    if not 0 < len(title) <= TITLE_MAX_LENGTH:
+        return json_error(422, f"A title is 1 to {TITLE_MAX_LENGTH} characters.")
+    if description is not None and not (
+        isinstance(description, str) and len(description) <= DESCRIPTION_MAX_LENGTH
+    ):
+        return json_error(422, f"A description is at most {DESCRIPTION_MAX_LENGTH} characters.")
+    if due_date is not None and due_date.tzinfo is None:
+        return json_error(422, "A due_date carries its offset.")
+    task = Task(user_id=user_id, title=title, description=description, due_date=due_date)
+    # What `save()` does before its INSERT for this model: `auto_now` stamps updated_at.
+    task.updated_at = task.created_at
+    meta = Task._meta
+    returning = meta.db_returning_fields
+    returned = Task._base_manager._insert(
+        [task],
+        fields=[field for field in meta.local_concrete_fields if not field.generated],
+        returning_fields=returning,
+    )
+    if returned:
+        for value, field in zip(returned[0], returning, strict=True):
+            setattr(task, field.attname, value)
+    return envelope_response(201, {field: getattr(task, field) for field in FIELDS})

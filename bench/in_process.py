@@ -45,11 +45,15 @@ def executed_sql(request: BenchRequest, *, sequence: int = 0, toggle: bool = Tru
 
 
 def check_floor_agrees(floor: Scenario) -> None:
-    """The floor scenario's first request and the product's same request answer the same
-    JSON: the floor is a fair yardstick on this data, not an empty or stale answer."""
+    """The floor scenario's first request and the product's same read answer the same JSON:
+    the floor is a fair yardstick on this data, not an empty or stale answer. A floor write
+    is compared with the product's read of the task it wrote."""
     request = floor.requests[0]
     product_path = request.path.removeprefix(FLOOR_PREFIX)
     floor_body = send(request).json()
+    if request.method == "POST":
+        # The create floor's task, as the product then reads it.
+        product_path += f"/{floor_body['data']['id']}"
     product_body = send(BenchRequest(request.kind, "GET", product_path, request.token)).json()
     if floor_body != product_body:
         raise UnexpectedResponse(

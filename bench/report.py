@@ -105,9 +105,10 @@ def noisy_scenarios(scenarios: list[dict[str, Any]]) -> list[str]:
 
 
 def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Issue 5's, 13's and 15's goals, each with what this run measured and whether that
+    """Issue 5's, 13's, 15's and 16's goals, each with what this run measured and whether that
     meets it; a goal whose part did not run (`--only`, `--no-memory`, `--no-bulk`) is left
-    out."""
+    out. Issue 16 restated issue 5's: writes are held to the write and create floors, tails
+    to the floor's own p99."""
     by_name = {result["name"]: result for result in results["scenarios"]}
 
     def share(name: str) -> float | None:
@@ -122,14 +123,22 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     def rps(name: str) -> float | None:
         return by_name[name]["requests_per_second"] if name in by_name else None
 
+    def p99_of_floor(name: str) -> float | None:
+        """The scenario's p99 over its floor's (for the mix, its floors' by share)."""
+        held_to = by_name[name]["held_to"]
+        if not held_to or any(floor not in by_name for floor in held_to):
+            return None
+        floor_p99 = sum(w * by_name[floor]["latency_ms"]["p99"] for floor, w in held_to.items())
+        return by_name[name]["latency_ms"]["p99"] / floor_p99
+
     rows = [
-        ("list first page, share of the floor", share("list"), ">=", 0.8),
-        ("retrieve, share of the floor", share("retrieve"), ">=", 0.8),
-        ("create, share of the floor", share("create"), ">=", 0.7),
-        ("PATCH title, share of the floor", share("update title"), ">=", 0.7),
-        ("PATCH /complete, share of the floor", share("complete toggle"), ">=", 0.7),
-        # No target, to read the two above by: the first is the most any durable write can
-        # reach of the read floor; the second what our stack costs on top of the same UPDATE.
+        ("list first page, share of the floor list", share("list"), ">=", 0.85),
+        ("retrieve, share of the floor retrieve", share("retrieve"), ">=", 0.85),
+        ("create, share of the create floor", share("create"), ">=", 0.9),
+        ("PATCH title, share of the write floor", share("update title"), ">=", 0.9),
+        ("PATCH /complete, share of the write floor", share("complete toggle"), ">=", 0.9),
+        # No target: what a durable write costs against a read, on this machine. Issue 5 held
+        # writes to the read floor; these say why issue 16 holds them to their own floors.
         (
             "  context: write floor, share of the read floor",
             ratio(rps("floor update title"), rps("floor retrieve")),
@@ -137,8 +146,8 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             None,
         ),
         (
-            "  context: PATCH title, share of the write floor",
-            ratio(rps("update title"), rps("floor update title")),
+            "  context: create floor, share of the read floor",
+            ratio(rps("floor create"), rps("floor retrieve")),
             None,
             None,
         ),
@@ -173,12 +182,15 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             "<=",
             1.5,
         ),
-        (
-            "list first page p99, ms",
-            by_name["list"]["latency_ms"]["p99"] if "list" in by_name else None,
-            "<=",
-            50.0,
-        ),
+    ]
+    # Issue 16: no scenario's tail may be more than half again its floor's, at the run's
+    # connections (32 by default); the floor's own p99 is what the machine allows.
+    rows += [
+        (f"{result['name']} p99 / its floor's", p99_of_floor(result["name"]), "<=", 1.5)
+        for result in results["scenarios"]
+        if not result["floor"]
+    ]
+    rows += [
         ("errors, all scenarios", sum(r["errors"]["total"] for r in results["scenarios"]), "<=", 0),
     ]
     bulk = results.get("bulk")
@@ -212,10 +224,11 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         after_first, last = memory["checkpoints"][1], memory["checkpoints"][-1]
         rows.append(
             (
-                f"worker RSS growth, {after_first['requests']:,} to {last['requests']:,} requests",
+                f"workers' RSS growth, {after_first['requests']:,} to {last['requests']:,} "
+                "requests",
                 last["rss_mib"] / after_first["rss_mib"] - 1,
                 "<=",
-                0.10,
+                0.05,
             )
         )
     return [
@@ -269,6 +282,13 @@ def bulk_text(bulk: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def worker_model(config: dict[str, Any]) -> str:
+    threads = config["gunicorn_threads"]
+    if threads > 1:
+        return f"{config['gunicorn_workers']} gthread workers x {threads} threads"
+    return f"{config['gunicorn_workers']} sync workers"
+
+
 def summary_text(results: dict[str, Any]) -> str:
     """The table plus the database ceiling, memory and the configuration behind them."""
     config = results["config"]
@@ -276,15 +296,16 @@ def summary_text(results: dict[str, Any]) -> str:
     lines = [
         f"taskapi benchmark ({results['mode']}): {machine['cores']} cores ({machine['cpu_model']}),"
         f" {machine['memory_gib']} GiB, PostgreSQL {machine['postgresql']}",
-        f"gunicorn: {config['gunicorn_workers']} sync workers on cpus {config['server_cpus']}; "
+        f"gunicorn: {worker_model(config)} on cpus {config['server_cpus']}; "
         f"wrk: 1 thread, {config['connections']} connections, {config['seconds']} s per "
         f"scenario on cpus {config['load_cpus']}; cache: {config['cache']}",
         "",
         scenario_table(results["scenarios"]),
         "",
         "'cpu ms': gunicorn's CPU time per request. 'of floor': req/s as a share of the floor's "
-        "(lists: floor list; retrieve and writes: floor retrieve, as issue 5 asks; heavy: the "
-        "floor's same heavy request; mix: both by share).",
+        "(reads: the floor's same read; create: the create floor; PATCH and /complete: the "
+        "write floor, as issue 16 asks; mix: the read floors by share)."
+        + (f" Each number is the median of {config['runs']} runs." if config["runs"] > 1 else ""),
         "",
         cpu_table(results["scenarios"]),
     ]
@@ -308,7 +329,11 @@ def summary_text(results: dict[str, Any]) -> str:
             f"{point['requests']:,} requests: {point['rss_mib']:.1f} MiB"
             for point in memory["checkpoints"]
         )
-        lines += ["", f"worker RSS (1 worker, {memory['scenario']}): {checkpoints}"]
+        lines += [
+            "",
+            f"RSS of all {memory['workers']} workers ({memory['scenario']}, "
+            f"{memory.get('threads', 1)} threads each): {checkpoints}",
+        ]
     if results.get("bulk"):
         lines += ["", bulk_text(results["bulk"])]
     if results.get("goals"):

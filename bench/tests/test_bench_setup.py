@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test import Client
 
 from accounts.models import User
 from bench.in_process import (
@@ -29,7 +31,7 @@ from bench.scenarios import (
     build_scenarios,
 )
 from bench.seed import SeedPlan, seed
-from tasks.models import Task
+from tasks.models import Task, TaskLedger
 
 pytestmark = pytest.mark.urls("bench.floor_urls")
 
@@ -136,6 +138,81 @@ def test_floor_title_change_refuses_what_the_product_refuses(seeded, client):
     other_task = f"{FLOOR_PREFIX}/api/{user.id}/tasks/{other.read_task_ids[0]}"
     assert patch(other_task, '{"title": "x"}', bearer(user)) == 404
     assert Task.objects.get(pk=other.read_task_ids[0]).version == 1
+
+
+CREATE_BODY = {
+    "title": "  Floor task  ",
+    "description": "Written by the floor.",
+    "due_date": "2030-01-31T17:00:00Z",
+}
+
+
+def statements_into(statements: list[str]):
+    def wrapper(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+def statement_shape(sql: str) -> str:
+    """An INSERT without its values: the table, the columns and the RETURNING clause."""
+    head, _, rest = sql.partition(" VALUES ")
+    return head + " RETURNING " + rest.rpartition(" RETURNING ")[2]
+
+
+def test_floor_create_sends_the_products_insert_and_answers_the_task_it_then_reads(seeded):
+    user = bench_user(seeded.ordinary[0])
+    client = Client(headers=bearer(user))
+    path = f"/api/{user.id}/tasks"
+    total_before = TaskLedger.objects.get(user_id=user.id).total
+
+    floor_queries, product_queries = [], []
+    # Django's request_started signal clears connection.queries, so each statement is caught
+    # on its way to the database instead.
+    with connection.execute_wrapper(statements_into(floor_queries)):
+        floor = client.post(FLOOR_PREFIX + path, CREATE_BODY, "application/json")
+    with connection.execute_wrapper(statements_into(product_queries)):
+        product = client.post(path, CREATE_BODY, "application/json")
+
+    assert floor.status_code == product.status_code == 201
+    created = floor.json()["data"]
+    assert client.get(f"{path}/{created['id']}").json() == floor.json()
+    assert created == {
+        **product.json()["data"],
+        "id": created["id"],
+        "created_at": created["created_at"],
+        "updated_at": created["updated_at"],
+    }
+    assert created["title"] == "Floor task"
+    (floor_insert,) = floor_queries
+    (product_insert,) = product_queries
+    assert floor_insert.startswith('INSERT INTO "tasks_task"')
+    assert statement_shape(floor_insert) == statement_shape(product_insert)
+    # The ledger's triggers ran for both.
+    assert TaskLedger.objects.get(user_id=user.id).total == total_before + 2
+
+
+def test_floor_create_refuses_what_the_product_refuses(seeded):
+    user, other = bench_user(seeded.ordinary[0]), bench_user(seeded.ordinary[1])
+    path = f"{FLOOR_PREFIX}/api/{user.id}/tasks"
+    client = Client()
+    before = Task.objects.count()
+
+    def post(body: str, headers: dict) -> int:
+        return client.post(path, body, "application/json", headers=headers).status_code
+
+    assert post('{"title": "x"}', {}) == 401
+    assert post('{"title": "x"}', bearer(other)) == 403
+    assert post('{"title": "   "}', bearer(user)) == 422
+    assert post('{"title": 5}', bearer(user)) == 422
+    assert post(json.dumps({"title": "x" * 256}), bearer(user)) == 422
+    assert post('{"title": "x", "description": 5}', bearer(user)) == 422
+    assert post(json.dumps({"title": "x", "description": "d" * 2001}), bearer(user)) == 422
+    assert post('{"title": "x", "due_date": "tomorrow"}', bearer(user)) == 422
+    assert post('{"title": "x", "due_date": "2030-01-31T17:00:00"}', bearer(user)) == 422
+    assert post("[]", bearer(user)) == 422
+    assert Task.objects.count() == before
 
 
 def test_every_scenario_succeeds_and_fits_the_wrk_script(seeded):

@@ -1,29 +1,77 @@
-"""gunicorn.conf.py: the worker count follows the CPUs the process may run on."""
+"""gunicorn.conf.py: the worker model, and the worker count that follows the CPUs the process
+may run on."""
 
+import http.client
+import json
 import os
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
+import pytest
 from django.conf import settings
 
-WORKERS_ON_ONE_CPU = (
-    "import os, runpy; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
-    "print(runpy.run_path('gunicorn.conf.py')['workers'])"
+MODEL_ON_ONE_CPU = (
+    "import json, os, runpy; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+    "conf = runpy.run_path('gunicorn.conf.py'); "
+    "print(json.dumps([conf[name] for name in ('workers', 'threads', 'worker_class')]))"
 )
 
 
-def test_the_default_worker_count_follows_the_affinity_mask_not_the_hosts_cpus():
-    """A container pinned to one CPU of a bigger host runs 2 x 1 + 1 workers."""
-    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/0", "GUNICORN_WORKERS": ""}
-
+def worker_model_on_one_cpu(**variables: str) -> list:
+    env = {**os.environ, "GUNICORN_WORKERS": "", "GUNICORN_THREADS": "", **variables}
     result = subprocess.run(
-        [sys.executable, "-c", WORKERS_ON_ONE_CPU],
+        [sys.executable, "-c", MODEL_ON_ONE_CPU],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
         timeout=30,
     )
-
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "3\n"
+    return json.loads(result.stdout)
+
+
+def test_with_redis_a_container_pinned_to_one_cpu_runs_one_threaded_worker():
+    """The worker count follows the affinity mask, not the host's CPUs: one process per CPU."""
+    model = worker_model_on_one_cpu(REDIS_URL="redis://127.0.0.1:6379/0")
+
+    assert model == [1, 8, "gthread"]
+
+
+def test_without_redis_one_threaded_worker_counts_every_rate_limit():
+    assert worker_model_on_one_cpu(REDIS_URL="") == [1, 8, "gthread"]
+
+
+def test_one_thread_asked_for_runs_sync_workers():
+    model = worker_model_on_one_cpu(REDIS_URL="redis://127.0.0.1:6379/0", GUNICORN_THREADS="1")
+
+    assert model == [1, 1, "sync"]
+
+
+@pytest.mark.parametrize("redis", [True, False], ids=["with Redis", "without Redis"])
+def test_the_default_server_keeps_a_clients_connection_alive(gunicorn_server, tmp_path, redis):
+    """Sync workers answer `Connection: close`, and every request pays a new connection."""
+    if redis and not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    server = gunicorn_server(
+        workers=None,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        REDIS_URL=settings.REDIS_URL if redis else "",
+    )
+    address = urlsplit(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+
+    answers = []
+    for _ in range(3):
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        response.read()
+        answers.append((response.status, response.getheader("Connection")))
+        if not answers[1:]:
+            first_socket = connection.sock
+
+    assert answers == [(200, "keep-alive")] * 3
+    # http.client drops a socket the server said it would close; this one served all three.
+    assert connection.sock is first_socket
+    connection.close()
