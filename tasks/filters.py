@@ -6,7 +6,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from taskapi.cursors import CursorField
-from taskapi.fields import DateOrDateTimeBoundField, QueryIntegerField, StrictCharField
+from taskapi.fields import (
+    TRIMMED,
+    DateOrDateTimeBoundField,
+    QueryIntegerField,
+    StrictCharField,
+    input_pattern,
+)
 from taskapi.query import QueryParameters
 from tasks.models import TAGS_PER_TASK, Tag, TaskLedger, TaskTag, tag_key
 from tasks.ordering import SORT_CHOICES
@@ -30,23 +36,37 @@ ROW_FILTERS = (
     "priority",
     "tag",
 )
-# Empty too: `priority=` means no filter, like every list parameter's empty value.
-PRIORITY_LIST_PATTERN = "^( *({levels}) *(, *({levels}) *)*)?$".format(levels="|".join(PRIORITIES))
+
+
+def listed(item: str, max_items: int | None = None) -> str:
+    """A regex for `item`s separated by commas (at most `max_items`), or nothing: an empty
+    value means no filter, like every list parameter's."""
+    more = "*" if max_items is None else f"{{0,{max_items - 1}}}"
+    return f"^(?:{item}(?:,{item}){more})?$"
+
+
+# Each value may be padded with what str.strip() removes, as the server strips it.
+PRIORITY_LIST_PATTERN = listed(f"[{TRIMMED}]*(?:{'|'.join(PRIORITIES)})[{TRIMMED}]*")
+TAG_LIST_PATTERN = listed(input_pattern(TagNameField()).strip("^$"), TAGS_PER_TASK)
 
 
 class CommaSeparatedField(serializers.CharField):
-    """A query parameter listing values separated by commas, each checked by `child`; the
-    values, without repeats, in the order given."""
+    """A query parameter listing values separated by commas, each stripped and checked by
+    `child`; the values, without repeats, in the order given. `max_items` bounds how many
+    are sent, repeats included, as the schema's pattern does."""
 
     default_error_messages = {"too_many": "Give at most {max_items} values."}
 
-    def __init__(self, *, child: serializers.Field, max_items: int, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, *, child: serializers.Field, max_items: int | None = None, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
         self.child, self.max_items = child, max_items
 
     def to_internal_value(self, data) -> list:
+        texts = super().to_internal_value(data).split(",")
+        if self.max_items is not None and len(texts) > self.max_items:
+            self.fail("too_many", max_items=self.max_items)
         values = []
-        for text in super().to_internal_value(data).split(","):
+        for text in texts:
             try:
                 value = self.child.run_validation(text.strip())
             except serializers.ValidationError as exc:
@@ -55,19 +75,16 @@ class CommaSeparatedField(serializers.CharField):
                 ) from None
             if value not in values:
                 values.append(value)
-        if len(values) > self.max_items:
-            self.fail("too_many", max_items=self.max_items)
         return values
 
 
 @extend_schema_field({"type": "string", "pattern": PRIORITY_LIST_PATTERN})
 class PriorityListField(CommaSeparatedField):
     def __init__(self, **kwargs):
-        child = serializers.ChoiceField(choices=PRIORITIES)
-        super().__init__(child=child, max_items=len(PRIORITIES), **kwargs)
+        super().__init__(child=serializers.ChoiceField(choices=PRIORITIES), **kwargs)
 
 
-@extend_schema_field({"type": "string"})
+@extend_schema_field({"type": "string", "pattern": TAG_LIST_PATTERN})
 class TagListField(CommaSeparatedField):
     """Tag names, as their keys (tag_key), so the filter matches names case-insensitively."""
 
