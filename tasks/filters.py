@@ -174,7 +174,8 @@ class TaskFilter:
         user's first page). Otherwise tags are looked up within the queries."""
         if self._single_tag_id is None:
             tags = Tag.objects.owned_by(self.owner_id).keyed(self.params["tag"][0])
-            self._single_tag_id = tags.values_list("pk", flat=True).first() or False
+            # Not first(): its ORDER BY id would let the planner walk every tag by id.
+            self._single_tag_id = next(iter(tags.values_list("pk", flat=True)[:1]), False)
         return self._single_tag_id or None
 
     def filter(self, queryset: QuerySet) -> QuerySet:
