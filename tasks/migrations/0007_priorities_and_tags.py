@@ -66,10 +66,14 @@ CREATE TRIGGER tasks_task_unlink_tombstone
     FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
     EXECUTE FUNCTION tasks_task_unlink_tombstone();
 
+-- Only live tasks with tags have links, and each is found by the (task, tag) index: a join
+-- with the transition table (which has no statistics) would scan every link instead, and a
+-- bulk DELETE of 40,000 untagged tasks took 1.9 s for nothing.
 CREATE FUNCTION tasks_task_unlink_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM tasks_tasktag link USING deleted_tasks task
-     WHERE link.user_id = task.user_id AND link.task_id = task.id;
+    DELETE FROM tasks_tasktag
+     WHERE task_id = ANY (ARRAY(
+         SELECT id FROM deleted_tasks WHERE deleted_at IS NULL AND tags <> '[]'::jsonb));
     RETURN NULL;
 END
 $$;
