@@ -388,8 +388,9 @@ class TagQuerySet(OwnedQuerySet):
             return []
         connection = connections[self.db]
         quote = connection.ops.quote_name
-        fields = [Tag._meta.get_field(name) for name in ("id", "user", "name", "name_key")]
-        fields.append(Tag._meta.get_field("created_at"))
+        fields = [
+            Tag._meta.get_field(name) for name in ("id", "user", "name", "name_key", "created_at")
+        ]
         now = timezone.now()
         new_tags = {}
         for name in names:
@@ -456,11 +457,11 @@ class Tag(models.Model):
         respelled = "name" in changes and changes["name"] != self.name
         for field, value in changes.items():
             setattr(self, field, value)
+        self.name_key = tag_key(self.name)
         with transaction.atomic():
             Tag.objects.owned_by(self.user_id).filter(pk=self.pk).update(
-                name=self.name, name_key=tag_key(self.name), color=self.color
+                name=self.name, name_key=self.name_key, color=self.color
             )
-            self.name_key = tag_key(self.name)
             if respelled:
                 self.carriers().respell_tags()
 
