@@ -3,9 +3,11 @@
 import logging
 import math
 import os
+import socket
 from pathlib import Path
 
 from dotenv import load_dotenv
+from gunicorn.util import parse_address
 
 # The same `.env` the settings read, so GUNICORN_* and LOG_LEVEL set there apply here too.
 load_dotenv(Path(__file__).resolve().parent / ".env", override=False)
@@ -18,6 +20,16 @@ def env_str(name: str, default: str) -> str:
 
 def env_int(name: str, default: int) -> int:
     return int(env_str(name, str(default)))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """true/false as settings.env_bool reads them; anything else stops the start."""
+    raw = env_str(name, "true" if default else "false").lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
 def available_cpus() -> int:
@@ -60,6 +72,17 @@ SHARED_RATE_LIMITS = bool(env_str("REDIS_URL", ""))
 workers = env_int("GUNICORN_WORKERS", available_cpus() if SHARED_RATE_LIMITS else 1)
 threads = env_int("GUNICORN_THREADS", DEFAULT_THREADS)
 worker_class = "gthread" if threads > 1 else "sync"
+# A kept-alive connection stays with the worker that accepted it. From one shared socket, most
+# of a burst of new connections can land on one worker, whose single core (the GIL) then caps
+# them all while another core idles (bench/README.md, "Spreading connections"). With
+# reuse_port, gunicorn (23 and later) gives each worker a listening socket of its own, bound
+# with SO_REUSEPORT, and the kernel spreads new connections across them by hash. Only for TCP
+# and more than one worker; `check_address_is_free` keeps the start failing when the port is
+# taken, which SO_REUSEPORT alone would let through.
+TCP_BIND = not bind.startswith(("unix:", "fd://"))
+reuse_port = env_bool(
+    "GUNICORN_REUSE_PORT", workers > 1 and TCP_BIND and hasattr(socket, "SO_REUSEPORT")
+)
 timeout = env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = env_int("GUNICORN_KEEPALIVE", 5)
@@ -94,6 +117,29 @@ logconfig_dict = {
     },
 }
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def check_address_is_free(server) -> None:
+    """With reuse_port the master binds nothing, and a second server started on the same port
+    would share it silently, each answering some of the clients. Binding once here without
+    SO_REUSEPORT fails on a port anything listens on, as a plain bind would."""
+    if not (reuse_port and TCP_BIND):
+        return
+    # The address as gunicorn itself parses it: "host", "host:port", "[::1]:port", "tcp://...".
+    host, port = parse_address(bind)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn's own sockets: connections of an earlier run in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            server.log.error("Cannot listen on %s: %s", bind, error)
+            raise SystemExit(1) from error
+
+
+def on_starting(server) -> None:
+    check_address_is_free(server)
 
 
 def when_ready(server) -> None:

@@ -4,11 +4,14 @@ may run on."""
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.conf import settings
 
 MODEL_ON_ONE_CPU = (
@@ -75,3 +78,55 @@ def test_the_default_server_keeps_a_clients_connection_alive(gunicorn_server, tm
     # http.client drops a socket the server said it would close; this one served all three.
     assert connection.sock is first_socket
     connection.close()
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on 127.0.0.1:`port` (state 0A in /proc/net/tcp)."""
+    local_address = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1:4:2] == [local_address, "0A"])
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
+@pytest.mark.parametrize(
+    ("reuse_port", "listeners"), [("", 2), ("false", 1)], ids=["default", "switched off"]
+)
+def test_each_of_several_workers_listens_on_a_socket_of_its_own(
+    gunicorn_server, tmp_path, reuse_port, listeners
+):
+    """The kernel then spreads new connections across the workers; from one shared socket a
+    burst of kept-alive connections can pile onto one worker and its one core."""
+    server = gunicorn_server(
+        workers=2,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        GUNICORN_REUSE_PORT=reuse_port,
+    )
+
+    assert listening_sockets(urlsplit(server.url).port) == listeners
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
+def test_a_second_server_on_a_port_already_served_stops_with_the_reason(gunicorn_server, tmp_path):
+    """SO_REUSEPORT would let it share the port silently with the first."""
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    first = gunicorn_server(workers=2, database_url=database_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GUNICORN_BIND": first.url.removeprefix("http://"),
+        "GUNICORN_WORKERS": "2",
+    }
+
+    second = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "taskapi.wsgi", "--config", "gunicorn.conf.py"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert second.returncode == 1
+    assert "Cannot listen on 127.0.0.1:" in second.stdout + second.stderr
+    assert "Address already in use" in second.stdout + second.stderr
+    assert requests.get(f"{first.url}/health", timeout=5).status_code == 200

@@ -109,7 +109,8 @@ def test_empty_variables_fall_back_to_their_defaults(tmp_path):
 
 def test_the_readme_and_env_example_list_exactly_the_variables_settings_and_gunicorn_read():
     gunicorn_source = (Path(settings.BASE_DIR) / "gunicorn.conf.py").read_text()
-    read = SETTINGS_VARIABLES | set(re.findall(r'env_(?:str|int)\(\s*"([A-Z_]+)"', gunicorn_source))
+    in_gunicorn = re.findall(r'env_(?:str|int|bool)\(\s*"([A-Z_]+)"', gunicorn_source)
+    read = SETTINGS_VARIABLES | set(in_gunicorn)
     # Read by Django's own `createsuperuser --noinput`, not by the project's code.
     read |= {"DJANGO_SUPERUSER_EMAIL", "DJANGO_SUPERUSER_NAME", "DJANGO_SUPERUSER_PASSWORD"}
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
