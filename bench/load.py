@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,17 @@ class LoadRun:
     @property
     def errors(self) -> int:
         return self.non_2xx + self.socket_errors + self.timeouts
+
+
+def check_some_completed(name: str, run: LoadRun, server_log: Callable[[], str]) -> None:
+    """A timed run that completed no request (every one still waiting when wrk stopped) has
+    no rate, CPU per request or share of a floor to report: it fails the benchmark, saying
+    why, with what the server logged."""
+    if not run.requests:
+        raise LoadError(
+            f"{name}: no request completed in {run.seconds:.0f} s "
+            f"({run.timeouts} timeouts, {run.socket_errors} socket errors){server_log()}"
+        )
 
 
 def require_tool(name: str, hint: str) -> str:

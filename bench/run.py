@@ -31,7 +31,7 @@ from bench.in_process import (
     executed_sql,
     queries_per_request,
 )
-from bench.load import LoadError, LoadRun, run_pgbench, run_wrk
+from bench.load import LoadError, LoadRun, check_some_completed, run_pgbench, run_wrk
 from bench.procfs import (
     machine_busy_seconds,
     named_cpu_seconds,
@@ -240,6 +240,7 @@ def run_scenarios(
             measured[scenario.name] = timed_run(
                 server, file, options, options.seconds or mode.seconds, first=warmup.sent
             )
+            check_some_completed(scenario.name, measured[scenario.name][0], server.log_tail)
             positions[file] = measured[scenario.name][0].sent
     return measured
 

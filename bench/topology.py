@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.database import drop_database, prepare_database
 from bench.environment import gunicorn_workers
-from bench.load import LoadError, LoadRun, run_wrk
+from bench.load import LoadError, LoadRun, check_some_completed, run_wrk
 from bench.procfs import machine_busy_seconds, named_cpu_seconds, process_cpu_seconds
 from bench.report import write_results
 from bench.scenarios import bench_user, build_scenarios
@@ -102,6 +102,7 @@ class Topology:
 
 
 def timed(
+    name: str,
     server: GunicornServer | Topology,
     scenario_file: Path,
     positions: dict[Path, int],
@@ -129,6 +130,7 @@ def timed(
         first=warmup.sent,
     )
     positions[scenario_file] = run.sent
+    check_some_completed(name, run, lambda: f"; see {SERVER_LOG}")
     cpu = {party: used - cpu_before[party] for party, used in cpu_seconds_of(server).items()}
     served_by = sum(cpu.values())
     cpu["machine"] = machine_busy_seconds() - machine_before
@@ -185,7 +187,10 @@ def topology_section(seeded: SeededUsers, options: argparse.Namespace) -> dict[s
                 print(f"  round {round_number}: {kind}...", flush=True)
                 with served(kind, options, Path(directory)) as server:
                     for name in SCENARIOS:
-                        runs[name][kind].append(timed(server, files[name], positions, options))
+                        measured = timed(
+                            f"{name} ({kind})", server, files[name], positions, options
+                        )
+                        runs[name][kind].append(measured)
     results = {}
     for name in SCENARIOS:
         median = {
