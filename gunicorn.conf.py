@@ -9,27 +9,10 @@ from pathlib import Path
 from dotenv import load_dotenv
 from gunicorn.util import parse_address
 
+from taskapi.environment import env_bool, env_int, env_str
+
 # The same `.env` the settings read, so GUNICORN_* and LOG_LEVEL set there apply here too.
 load_dotenv(Path(__file__).resolve().parent / ".env", override=False)
-
-
-def env_str(name: str, default: str) -> str:
-    """The variable's value; unset and empty both mean the default, as in settings.py."""
-    return os.environ.get(name, "").strip() or default
-
-
-def env_int(name: str, default: int) -> int:
-    return int(env_str(name, str(default)))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    """true/false as settings.env_bool reads them; anything else stops the start."""
-    raw = env_str(name, "true" if default else "false").lower()
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
 def available_cpus() -> int:

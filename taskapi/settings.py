@@ -5,7 +5,6 @@ defaults let `make run` work with no configuration at all; production refuses to
 without its secrets.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,38 +13,13 @@ from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from taskapi.environment import env_bool, env_int, env_str
 from taskapi.rates import Rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A `.env` file fills in what the real environment leaves unset; it never overrides it.
 load_dotenv(BASE_DIR / ".env", override=False)
-
-
-def env_str(name: str, default: str = "") -> str:
-    """The variable's value; unset and empty both mean the default."""
-    return os.environ.get(name, "").strip() or default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = env_str(name)
-    if not raw:
-        return default
-    if raw.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if raw.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    raw = env_str(name)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

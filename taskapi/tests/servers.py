@@ -37,6 +37,15 @@ PROJECT_VARIABLES = frozenset(
     )
 )
 START_TIMEOUT = 20
+# The Dockerfile's command, run from the project's directory.
+GUNICORN_COMMAND = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "taskapi.wsgi",
+    "--config",
+    "gunicorn.conf.py",
+]
 # The servers a test used; conftest's report hook shows their output when the test fails.
 SERVERS_TO_REPORT = pytest.StashKey[list["LiveServer | Topology"]]()
 
@@ -168,7 +177,7 @@ def start_gunicorn(
     stdout_path, stderr_path = log_dir / f"{name}.out", log_dir / f"{name}.err"
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "taskapi.wsgi", "--config", "gunicorn.conf.py"],
+            GUNICORN_COMMAND,
             cwd=settings.BASE_DIR,
             env=env,
             stdout=stdout,

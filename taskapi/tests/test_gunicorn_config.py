@@ -14,6 +14,8 @@ import pytest
 import requests
 from django.conf import settings
 
+from taskapi.tests.servers import GUNICORN_COMMAND, server_environment
+
 MODEL_ON_ONE_CPU = (
     "import json, os, runpy; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
     "conf = runpy.run_path('gunicorn.conf.py'); "
@@ -111,14 +113,13 @@ def test_a_second_server_on_a_port_already_served_stops_with_the_reason(gunicorn
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     first = gunicorn_server(workers=2, database_url=database_url)
     env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
+        **server_environment(database_url),
         "GUNICORN_BIND": first.url.removeprefix("http://"),
         "GUNICORN_WORKERS": "2",
     }
 
     second = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "taskapi.wsgi", "--config", "gunicorn.conf.py"],
+        GUNICORN_COMMAND,
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
