@@ -318,6 +318,9 @@ def main(argv: list[str]) -> int:
     for name, default in (
         ("SECURE_SSL_REDIRECT", "false"),
         ("ALLOWED_HOSTS", "127.0.0.1,localhost"),
+        # The release's collectstatic rewrites files the instances serve: in the runtime
+        # directory, it never touches those of another server run from the same checkout.
+        ("STATIC_ROOT", str(Path(options.runtime_dir).resolve() / "static")),
     ):
         # Empty means unset, as in settings.py.
         if not os.environ.get(name, "").strip():

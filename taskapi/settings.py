@@ -187,7 +187,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # The docs pages' own files (taskapi/docs.py); the apps' come from their static/ folders.
 STATICFILES_DIRS = [BASE_DIR / "taskapi" / "static"]
 STORAGES = {
